@@ -1,0 +1,95 @@
+"""The CST practitioner directory and referral site."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+from flask import Flask, g, request
+
+from directory import config as settings
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: defaults, then instance/config.py, then the test mapping."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    settings.check_production(app.config)
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects to the app."""
+    from directory import database
+    from directory.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    with app.app_context():
+        database.configure_engine(db.engine)
+    from directory import auth  # noqa: F401  (registers the user loader)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register one blueprint per area."""
+    from directory.accounts.views import bp as accounts_bp
+    from directory.admin.views import bp as admin_bp
+    from directory.api.views import bp as api_bp
+    from directory.practitioners.views import bp as practitioners_bp
+    from directory.public.views import bp as public_bp
+    from directory.public.views import leaflet_bp
+    from directory.referrals.views import bp as referrals_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(leaflet_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(practitioners_bp)
+    app.register_blueprint(referrals_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Errors answer in JSON for the API and API-minded clients, in HTML otherwise."""
+    from directory.errors import register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Request id for logs and error pages; security headers on every response."""
+    from directory.security import set_security_headers
+
+    @app.before_request
+    def assign_request_id():
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
+
+    app.after_request(set_security_headers)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_commands(app: Flask) -> None:
+    """Register the click commands."""
+    from directory.commands import register
+
+    register(app)

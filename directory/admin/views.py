@@ -1,0 +1,5 @@
+"""Admin: verification queues, moderation, audit."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -1,0 +1,30 @@
+"""Command-line commands for operators (flask --app wsgi COMMAND --help)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+
+@click.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep running, delivering every --interval seconds.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds with --loop.")
+def send_mail_command(loop: bool, interval: float) -> None:
+    """Deliver the outbox messages that are due (for cron, or with --loop)."""
+    import time
+
+    from directory.mail import deliver_due
+
+    while True:
+        sent, failed = deliver_due()
+        if sent or failed or not loop:
+            click.echo(f"sent {sent}, failed {failed}")
+        if not loop:
+            break
+        time.sleep(interval)
+
+
+def register(app: Flask) -> None:
+    """Add the commands to the app's CLI."""
+    for command in (send_mail_command,):
+        app.cli.add_command(command)

@@ -1,0 +1,68 @@
+"""Settings read from the environment, with safe development defaults."""
+
+import os
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  (refused in production)
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    """Read a boolean environment variable ("1", "true", "yes" are true)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    """Return the configuration mapping built from environment variables."""
+    env = os.environ.get("FLASK_ENV", os.environ.get("APP_ENV", "development"))
+    database_url = os.environ.get("DATABASE_URL") or "sqlite:///" + os.path.join(instance_path, "directory.sqlite")
+    # Heroku-style URLs name the old driver; SQLAlchemy 2 wants an explicit one.
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    scheme = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PREFERRED_URL_SCHEME": scheme,
+        "SESSION_COOKIE_SECURE": scheme == "https",
+        "REMEMBER_COOKIE_SECURE": scheme == "https",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 6 * 1024 * 1024)),
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", os.path.join(instance_path, "uploads")),
+        # Geocoding: "offline" (bundled gazetteer, the default) or "nominatim".
+        "GEOCODER": os.environ.get("GEOCODER", "offline"),
+        "GEOCODER_USER_AGENT": os.environ.get("GEOCODER_USER_AGENT", ""),
+        "GEOCODER_MIN_DELAY_SECONDS": float(os.environ.get("GEOCODER_MIN_DELAY_SECONDS", "1.0")),
+        # Mail: no MAIL_SERVER means messages are written to the log.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "CST Directory <no-reply@localhost>"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "SERVER_NAME_FOR_EMAIL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
+    }
+
+
+def check_production(config: dict) -> None:
+    """Refuse to run in production with a missing or default secret key."""
+    if config.get("ENV_NAME") != "production":
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key in {"", DEV_SECRET_KEY} or len(key) < 16:
+        raise RuntimeError("SECRET_KEY must be set to a long random value when FLASK_ENV=production")
+    if config.get("DEBUG"):
+        raise RuntimeError("DEBUG must be off when FLASK_ENV=production")

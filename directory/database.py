@@ -1,0 +1,53 @@
+"""Engine set-up and the flush hook that keeps the search index columns in step."""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+
+def _register_sqlite_functions(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+    """Foreign keys on, WAL for concurrent readers, and math functions if SQLite lacks them."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    try:
+        cursor.execute("SELECT sin(0), radians(0), asin(0), sqrt(1)")
+    except Exception:  # an SQLite built without SQLITE_ENABLE_MATH_FUNCTIONS
+        for name, fn in (
+            ("sin", math.sin),
+            ("cos", math.cos),
+            ("asin", math.asin),
+            ("sqrt", math.sqrt),
+            ("radians", math.radians),
+        ):
+            dbapi_connection.create_function(name, 1, fn, deterministic=True)
+    cursor.close()
+
+
+def configure_engine(engine: Engine) -> None:
+    """Per-dialect connection set-up."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _register_sqlite_functions)
+
+
+@event.listens_for(Session, "before_flush")
+def _sync_condition_bits(session: Session, flush_context, instances) -> None:  # noqa: ARG001
+    """Copy each practitioner's condition bits onto their locations before they are written."""
+    from directory.models import PracticeLocation, Practitioner
+
+    touched = set()
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Practitioner):
+            touched.add(obj)
+        elif isinstance(obj, PracticeLocation) and obj.practitioner is not None:
+            touched.add(obj.practitioner)
+    for practitioner in touched:
+        bits = practitioner.condition_bits
+        for location in practitioner.locations:
+            if location.condition_bits != bits:
+                location.condition_bits = bits

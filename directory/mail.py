@@ -1,0 +1,135 @@
+"""Mail through an outbox: requests record messages; a sender delivers them over SMTP.
+
+`queue_mail()` only adds a row in the caller's transaction, so a message exists exactly
+when the change that caused it was committed. `deliver_due()` sends what is due, with
+retries and exponential back-off, and is run by `flask send-mail` (cron or loop) and by
+`make run` in the background. Messages never carry patient details: they say that
+something changed and link to the site.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from directory.extensions import db
+from directory.models import OutboxMessage
+from directory.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+BASE_DELAY_SECONDS = 30
+MAX_DELAY_SECONDS = 3600
+
+
+def queue_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
+    """Record a message from `mail/<template>.txt` (and `.html`); delivered later by the sender."""
+    text = render_template(f"mail/{template}.txt", **context)
+    html = render_template(f"mail/{template}.html", text=text, **context)
+    message = OutboxMessage(recipient=recipient, subject=subject[:200], text_body=text, html_body=html)
+    db.session.add(message)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next attempt: 30 s, 1 min, 2 min, ... capped at one hour."""
+    return timedelta(seconds=min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def _build(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
+    email.set_content(message.text_body)
+    if message.html_body:
+        email.add_alternative(message.html_body, subtype="html")
+    return email
+
+
+def _connect() -> smtplib.SMTP:
+    config = current_app.config
+    timeout = config["MAIL_TIMEOUT"]
+    if config["MAIL_USE_SSL"]:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+    if config["MAIL_USERNAME"]:
+        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    return smtp
+
+
+def deliver_due(limit: int = 100) -> tuple[int, int]:
+    """Send the messages that are due; returns (sent, failed). Safe to run concurrently."""
+    now = utcnow()
+    due = (
+        db.session.execute(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.attempts < MAX_ATTEMPTS,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    if not due:
+        return 0, 0
+    sent = failed = 0
+    smtp = None
+    if current_app.config["MAIL_SERVER"]:
+        try:
+            smtp = _connect()
+        except (OSError, smtplib.SMTPException) as error:
+            for message in due:
+                _failed(message, error)
+            db.session.commit()
+            log.warning("SMTP server unreachable (%s); %d messages wait", error, len(due))
+            return 0, len(due)
+    try:
+        for message in due:
+            try:
+                if smtp is None:
+                    log.info(
+                        "Mail (no MAIL_SERVER set) to %s: %s\n%s", message.recipient, message.subject, message.text_body
+                    )
+                else:
+                    smtp.send_message(_build(message))
+            except (OSError, smtplib.SMTPException) as error:
+                _failed(message, error)
+                failed += 1
+            else:
+                message.sent_at = utcnow()
+                message.attempts += 1
+                sent += 1
+            # Commit each message as it goes, so a crash never sends one twice.
+            db.session.commit()
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+    return sent, failed
+
+
+def _failed(message: OutboxMessage, error: Exception) -> None:
+    message.attempts += 1
+    message.last_error = str(error)[:1000]
+    message.next_attempt_at = utcnow() + backoff(message.attempts)

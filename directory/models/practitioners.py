@@ -1,0 +1,239 @@
+"""Practitioners, where they practise, what they focus on and trained in."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from directory.extensions import db
+from directory.models.base import utcnow
+
+if TYPE_CHECKING:
+    from directory.models.accounts import User
+    from directory.models.credentials import Certification
+
+practitioner_conditions = Table(
+    "practitioner_conditions",
+    db.metadata,
+    Column("practitioner_id", ForeignKey("practitioners.id", ondelete="CASCADE"), primary_key=True),
+    Column("condition_id", ForeignKey("conditions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Condition(db.Model):
+    """A condition a practitioner may state as a focus; `bit` feeds the search index."""
+
+    __tablename__ = "conditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # Position of this condition in PracticeLocation.condition_bits (0..62).
+    bit: Mapped[int] = mapped_column(Integer, unique=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def mask(self) -> int:
+        """The bit mask of this condition in the search index."""
+        return 1 << self.bit
+
+    def __repr__(self) -> str:
+        return f"<Condition {self.slug}>"
+
+
+class Practitioner(db.Model):
+    """A craniosacral therapy practitioner's public profile."""
+
+    __tablename__ = "practitioners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    # The profile's contact email: the key for imports and for claiming a profile.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    practice_name: Mapped[str] = mapped_column(String(160), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    show_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepting_new_patients: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_minutes: Mapped[int | None] = mapped_column(Integer)
+    fee_min: Mapped[int | None] = mapped_column(Integer)
+    fee_max: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # Comma-separated language names, e.g. "English, Spanish".
+    languages: Mapped[str] = mapped_column(String(300), default="")
+    wheelchair_accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspension_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User | None] = relationship(back_populates="practitioner")
+    locations: Mapped[list[PracticeLocation]] = relationship(
+        back_populates="practitioner", cascade="all, delete-orphan", order_by="PracticeLocation.id"
+    )
+    conditions: Mapped[list[Condition]] = relationship(
+        secondary=practitioner_conditions, order_by="Condition.sort_order"
+    )
+    certifications: Mapped[list[Certification]] = relationship(
+        back_populates="practitioner", cascade="all, delete-orphan", order_by="Certification.id"
+    )
+    trainings: Mapped[list[Training]] = relationship(
+        back_populates="practitioner", cascade="all, delete-orphan", order_by="Training.completed_on"
+    )
+    licenses: Mapped[list[ProfessionalLicense]] = relationship(
+        back_populates="practitioner", cascade="all, delete-orphan", order_by="ProfessionalLicense.id"
+    )
+    enquiries: Mapped[list[Enquiry]] = relationship(
+        back_populates="practitioner", cascade="all, delete-orphan", order_by="Enquiry.created_at.desc()"
+    )
+
+    @property
+    def is_listed(self) -> bool:
+        """True when the profile is visible to the public."""
+        return self.published and not self.suspended
+
+    @property
+    def condition_bits(self) -> int:
+        """The bit set of this practitioner's conditions, as stored on each location."""
+        bits = 0
+        for condition in self.conditions:
+            bits |= condition.mask
+        return bits
+
+    @property
+    def language_list(self) -> list[str]:
+        """Languages as a list of names."""
+        return [part.strip() for part in self.languages.split(",") if part.strip()]
+
+    @property
+    def total_training_hours(self) -> float:
+        """Sum of the hours of every recorded training."""
+        return sum(t.hours or 0 for t in self.trainings)
+
+    @property
+    def verified_certifications(self) -> list[Certification]:
+        """Credentials verified and not expired."""
+        return [c for c in self.certifications if c.is_currently_verified]
+
+    @property
+    def is_verified(self) -> bool:
+        """True when at least one credential is verified and current."""
+        return bool(self.verified_certifications)
+
+    def __repr__(self) -> str:
+        return f"<Practitioner {self.id} {self.display_name!r}>"
+
+
+class PracticeLocation(db.Model):
+    """A place where a practitioner sees patients."""
+
+    __tablename__ = "practice_locations"
+    __table_args__ = (
+        # The search narrows candidates with this composite index (see search.py).
+        Index("ix_practice_locations_lat_lon_bits", "latitude", "longitude", "condition_bits"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    region: Mapped[str] = mapped_column(String(120), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    # Copy of the practitioner's condition bits, kept in step by a flush hook,
+    # so that the condition filter is answered from the index.
+    condition_bits: Mapped[int] = mapped_column(Integer, default=0)
+
+    practitioner: Mapped[Practitioner] = relationship(back_populates="locations")
+
+    @property
+    def one_line(self) -> str:
+        """The address on one line."""
+        parts = [self.address, self.city, self.region, self.postal_code, self.country]
+        return ", ".join(p for p in parts if p)
+
+
+class Training(db.Model):
+    """A completed course."""
+
+    __tablename__ = "trainings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id", ondelete="CASCADE"), index=True)
+    course: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200), default="")
+    hours: Mapped[float | None] = mapped_column(Float)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+
+    practitioner: Mapped[Practitioner] = relationship(back_populates="trainings")
+
+
+class ProfessionalLicense(db.Model):
+    """A licence to practise a health profession (LMT, PT, OT, DO, DC, RN, ...)."""
+
+    __tablename__ = "professional_licenses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id", ondelete="CASCADE"), index=True)
+    profession: Mapped[str] = mapped_column(String(40))
+    jurisdiction: Mapped[str] = mapped_column(String(120), default="")
+    number: Mapped[str] = mapped_column(String(80), default="")
+    expires_on: Mapped[date | None] = mapped_column(Date)
+
+    practitioner: Mapped[Practitioner] = relationship(back_populates="licenses")
+
+
+class Enquiry(db.Model):
+    """A message a patient sent from a profile's contact form."""
+
+    __tablename__ = "enquiries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    message: Mapped[str] = mapped_column(Text)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    practitioner: Mapped[Practitioner] = relationship(back_populates="enquiries")
+
+
+class GeocodeCache(db.Model):
+    """Answers of an online geocoder, kept so each query is asked once."""
+
+    __tablename__ = "geocode_cache"
+    __table_args__ = (UniqueConstraint("provider", "query"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    query: Mapped[str] = mapped_column(String(300))
+    found: Mapped[bool] = mapped_column(Boolean, default=True)
+    address: Mapped[str] = mapped_column(String(500), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

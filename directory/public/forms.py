@@ -1,0 +1,38 @@
+"""The search form (a GET form: no CSRF token, nothing changes)."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for a multiple choice."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SearchForm(FlaskForm):
+    """Where, how far, and what for."""
+
+    class Meta:
+        csrf = False
+
+    near = StringField(
+        "ZIP code, postcode or town",
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "postal-code", "placeholder": "e.g. 80302 or Boulder, CO"},
+    )
+    lat = HiddenField()
+    lon = HiddenField()
+    radius = SelectField(
+        "Within",
+        choices=[("5", "5"), ("10", "10"), ("25", "25"), ("50", "50"), ("100", "100"), ("250", "250")],
+        default="25",
+    )
+    unit = SelectField("Unit", choices=[("mi", "miles"), ("km", "km")], default="mi")
+    condition = MultiCheckboxField("Focus", choices=[])
+    verified = BooleanField("Verified credentials only")
+    accepting = BooleanField("Accepting new patients")
+    language = StringField("Language", validators=[Optional(), Length(max=40)])

@@ -1,0 +1,89 @@
+"""Public pages: home, search results, practitioner profiles, patient guidance."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from xstatic.pkg import leaflet
+
+from directory.extensions import db
+from directory.models import Condition, Practitioner
+from directory.public.forms import SearchForm
+from directory.search import KM_PER_MILE, SearchError, great_circle_km, parse_search_args, search_practitioners
+
+bp = Blueprint("public", __name__)
+# Leaflet is served from the XStatic-Leaflet package, never from a CDN.
+leaflet_bp = Blueprint("leaflet", __name__, static_folder=leaflet.BASE_DIR, static_url_path="/vendor/leaflet")
+
+
+def all_conditions() -> list[Condition]:
+    """The taxonomy, in display order."""
+    return db.session.execute(db.select(Condition).order_by(Condition.sort_order, Condition.name)).scalars().all()
+
+
+def _search_form() -> SearchForm:
+    form = SearchForm(request.args)
+    form.condition.choices = [(c.slug, c.name) for c in all_conditions()]
+    return form
+
+
+@bp.get("/")
+def home():
+    """The home page: a search box and what to look for in a practitioner."""
+    return render_template("public/home.html", form=_search_form())
+
+
+@bp.get("/search")
+def search():
+    """Search results, nearest first."""
+    form = _search_form()
+    try:
+        parsed = parse_search_args(request.args)
+    except SearchError as error:
+        return render_template("public/search.html", form=form, error=str(error), parsed=None, result=None), 400
+    if parsed is None:
+        return render_template("public/search.html", form=form, error=None, parsed=None, result=None)
+    result = search_practitioners(parsed.query)
+    factor = 1 / KM_PER_MILE if parsed.unit == "mi" else 1
+    wider = None
+    if result.count == 0 and parsed.query.radius_km * 2 <= 500:
+        args = request.args.to_dict(flat=False)
+        args["radius"] = [f"{parsed.radius * 2:g}"]
+        args.pop("radius_km", None)
+        args.pop("page", None)
+        wider = args
+    return render_template(
+        "public/search.html", form=form, error=None, parsed=parsed, result=result, factor=factor, wider=wider
+    )
+
+
+def get_listed_practitioner_or_404(practitioner_id: int) -> Practitioner:
+    """A published, unsuspended practitioner, or 404."""
+    practitioner = db.session.get(Practitioner, practitioner_id)
+    if practitioner is None or not practitioner.is_listed:
+        abort(404)
+    return practitioner
+
+
+@bp.get("/practitioners/<int:practitioner_id>")
+def profile(practitioner_id: int):
+    """A practitioner's public profile, with distances from the searched place if any."""
+    practitioner = get_listed_practitioner_or_404(practitioner_id)
+    distances = {}
+    unit = "mi" if request.args.get("unit") == "mi" else "km"
+    try:
+        lat, lon = float(request.args["lat"]), float(request.args["lon"])
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            factor = 1 / KM_PER_MILE if unit == "mi" else 1
+            distances = {
+                loc.id: great_circle_km(lat, lon, loc.latitude, loc.longitude) * factor
+                for loc in practitioner.locations
+            }
+    except (KeyError, ValueError):
+        pass
+    return render_template("public/profile.html", practitioner=practitioner, distances=distances, unit=unit)
+
+
+@bp.get("/about/choosing-a-practitioner")
+def guidance():
+    """What to expect from craniosacral therapy and how to choose a practitioner."""
+    return render_template("public/guidance.html")

@@ -1,0 +1,350 @@
+"""The one practitioner search behind both the HTML page and the JSON API.
+
+Candidates are narrowed by an index (a latitude/longitude bounding box on the
+composite B-tree index on SQLite, a GiST ``earth_box`` on PostgreSQL), then the
+great-circle distance, the grouping per practitioner (nearest location), the sort
+and the LIMIT all run in SQL. Only the practitioners on the page become ORM objects.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy.orm import selectinload
+
+from directory.extensions import db
+from directory.geocoding import Place, geocode
+from directory.models import Certification, Condition, PracticeLocation, Practitioner
+
+# geopy's great_circle uses the same mean Earth radius.
+EARTH_RADIUS_KM = 6371.009
+KM_PER_MILE = 1.609344
+MAX_RADIUS_KM = 500.0
+DEFAULT_RADIUS_KM = 50.0
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+# The search for the page's rows starts with this radius and doubles up to the asked one.
+START_RADIUS_KM = 12.5
+# earthdistance's earth() radius, in metres.
+PG_EARTH_RADIUS_M = 6378168.0
+
+
+class SearchError(ValueError):
+    """Bad search input; the message says what is wrong and is safe to show."""
+
+
+@dataclass
+class SearchQuery:
+    """A validated search: where, how far, and the filters."""
+
+    latitude: float
+    longitude: float
+    radius_km: float = DEFAULT_RADIUS_KM
+    conditions: list[Condition] = field(default_factory=list)
+    verified_only: bool = False
+    accepting_only: bool = False
+    language: str = ""
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @property
+    def condition_mask(self) -> int:
+        """The bits every result's location must carry."""
+        mask = 0
+        for condition in self.conditions:
+            mask |= condition.mask
+        return mask
+
+
+@dataclass
+class SearchHit:
+    """A practitioner on the page, with the distance to their nearest location."""
+
+    practitioner: Practitioner
+    distance_km: float
+    location: PracticeLocation
+
+
+@dataclass
+class SearchResult:
+    """One page of results and the total count."""
+
+    query: SearchQuery
+    count: int
+    hits: list[SearchHit]
+
+    @property
+    def pages(self) -> int:
+        """Number of pages."""
+        return max(1, math.ceil(self.count / self.query.per_page))
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance in km, the same formula the SQL uses."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _distance_sql(lat: float, lon: float):
+    """Haversine distance in SQL from (lat, lon) to each location, in km.
+
+    The argument of asin never exceeds 1 here: candidates are at most a few hundred
+    km away, far from the antipode, so no clamp is needed.
+    """
+    loc = PracticeLocation.__table__.c
+    half_dlat = func.radians(loc.latitude - lat) / 2
+    half_dlon = func.radians(loc.longitude - lon) / 2
+    a = func.sin(half_dlat) * func.sin(half_dlat) + literal(math.cos(math.radians(lat))) * func.cos(
+        func.radians(loc.latitude)
+    ) * func.sin(half_dlon) * func.sin(half_dlon)
+    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
+
+
+def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, list[tuple[float, float]]]:
+    """Latitude range and longitude ranges that contain every point within radius_km.
+
+    Handles the poles (the whole longitude circle) and the ±180° meridian (two ranges).
+    """
+    delta = math.degrees(radius_km / EARTH_RADIUS_KM)
+    min_lat, max_lat = lat - delta, lat + delta
+    if max_lat >= 90 or min_lat <= -90:
+        return max(min_lat, -90.0), min(max_lat, 90.0), [(-180.0, 180.0)]
+    dlon = math.degrees(math.asin(min(1.0, math.sin(math.radians(delta)) / math.cos(math.radians(lat)))))
+    # A little slack against rounding at the edge of the box; the exact distance decides.
+    dlon += 1e-9
+    min_lon, max_lon = lon - dlon, lon + dlon
+    if min_lon < -180:
+        return min_lat, max_lat, [(min_lon + 360, 180.0), (-180.0, max_lon)]
+    if max_lon > 180:
+        return min_lat, max_lat, [(min_lon, 180.0), (-180.0, max_lon - 360)]
+    return min_lat, max_lat, [(min_lon, max_lon)]
+
+
+def _index_filter(lat: float, lon: float, radius_km: float):
+    """The clause that lets the database's index narrow the candidates."""
+    loc = PracticeLocation.__table__.c
+    if db.session.get_bind().dialect.name == "postgresql":
+        # GiST index on ll_to_earth(latitude, longitude) (see the migrations).
+        # earth_box takes a distance on earth()'s larger sphere: scale, with slack.
+        radius_m = radius_km * 1000 * PG_EARTH_RADIUS_M / (EARTH_RADIUS_KM * 1000) * 1.001
+        return func.earth_box(func.ll_to_earth(lat, lon), radius_m).op("@>")(
+            func.ll_to_earth(loc.latitude, loc.longitude)
+        )
+    min_lat, max_lat, lon_ranges = bounding_box(lat, lon, radius_km)
+    return and_(
+        loc.latitude.between(min_lat, max_lat),
+        or_(*[loc.longitude.between(lo, hi) for lo, hi in lon_ranges]),
+    )
+
+
+def _candidates(query: SearchQuery, radius_km: float):
+    """Per practitioner within radius_km and matching every filter: id and nearest distance."""
+    loc = PracticeLocation.__table__.c
+    prac = Practitioner.__table__.c
+    distance = _distance_sql(query.latitude, query.longitude)
+    where = [_index_filter(query.latitude, query.longitude, radius_km), distance <= radius_km]
+    mask = query.condition_mask
+    if mask:
+        where.append(loc.condition_bits.op("&")(mask) == mask)
+    nearest = (
+        select(loc.practitioner_id.label("pid"), func.min(distance).label("distance"))
+        .where(*where)
+        .group_by(loc.practitioner_id)
+        .subquery()
+    )
+    filters = [prac.published.is_(True), prac.suspended.is_(False)]
+    if query.accepting_only:
+        filters.append(prac.accepting_new_patients.is_(True))
+    if query.language:
+        pattern = "%" + query.language.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        filters.append(func.lower(prac.languages).like(pattern, escape="\\"))
+    if query.verified_only:
+        filters.append(
+            exists().where(
+                Certification.practitioner_id == prac.id,
+                Certification.is_currently_verified,
+            )
+        )
+    return (
+        select(nearest.c.pid, nearest.c.distance).join(Practitioner.__table__, prac.id == nearest.c.pid).where(*filters)
+    )
+
+
+def search_practitioners(query: SearchQuery) -> SearchResult:
+    """Practitioners within the radius, nearest first, one page of them."""
+    candidates = _candidates(query, query.radius_km)
+    count = db.session.execute(select(func.count()).select_from(candidates.subquery())).scalar_one()
+    offset = (query.page - 1) * query.per_page
+    rows: list = []
+    if offset < count:
+        wanted = offset + query.per_page
+        radius = min(START_RADIUS_KM, query.radius_km)
+        while True:
+            # The nearest `wanted` inside a smaller circle are the nearest overall
+            # once that circle holds at least `wanted` of them.
+            stmt = _candidates(query, radius).order_by("distance", "pid").limit(query.per_page).offset(offset)
+            if radius >= query.radius_km:
+                rows = db.session.execute(stmt).all()
+                break
+            inner_count = db.session.execute(
+                select(func.count()).select_from(_candidates(query, radius).subquery())
+            ).scalar_one()
+            if inner_count >= wanted:
+                rows = db.session.execute(stmt).all()
+                break
+            radius = min(radius * 2, query.radius_km)
+    return SearchResult(query=query, count=count, hits=_load_hits(query, rows))
+
+
+def _load_hits(query: SearchQuery, rows) -> list[SearchHit]:
+    """Build ORM objects for the shown rows only, with their nearest location."""
+    if not rows:
+        return []
+    ids = [row.pid for row in rows]
+    practitioners = {
+        p.id: p
+        for p in db.session.execute(
+            select(Practitioner)
+            .where(Practitioner.id.in_(ids))
+            .options(
+                selectinload(Practitioner.locations),
+                selectinload(Practitioner.conditions),
+                selectinload(Practitioner.certifications).selectinload(Certification.body),
+            )
+        ).scalars()
+    }
+    hits = []
+    for row in rows:
+        practitioner = practitioners[row.pid]
+        nearest = min(
+            practitioner.locations,
+            key=lambda loc: great_circle_km(query.latitude, query.longitude, loc.latitude, loc.longitude),
+        )
+        hits.append(SearchHit(practitioner=practitioner, distance_km=float(row.distance), location=nearest))
+    return hits
+
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def _flag(args, name: str) -> bool:
+    value = (args.get(name) or "").strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise SearchError(f"{name} must be 1 or 0")
+
+
+def _number(args, name: str, default: float | None = None) -> float | None:
+    raw = args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SearchError(f"{name} must be a number") from None
+    if not math.isfinite(value):
+        raise SearchError(f"{name} must be a finite number")
+    return value
+
+
+def _integer(args, name: str, default: int) -> int:
+    raw = args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SearchError(f"{name} must be a whole number") from None
+
+
+@dataclass
+class ParsedSearch:
+    """A search parsed from a query string, with the place it was centred on."""
+
+    query: SearchQuery
+    place: Place
+    unit: str
+    radius: float
+
+
+def parse_search_args(args) -> ParsedSearch | None:
+    """Validate search parameters (a query-string mapping); None when no location was given.
+
+    Accepts ``lat``+``lon`` or ``near``; ``radius_km``, or ``radius`` with ``unit`` (km|mi);
+    ``condition`` (repeatable slug); ``verified``, ``accepting`` (1/0); ``language``;
+    ``page`` (from 1) and ``per_page`` (at most 100). Raises SearchError on bad input.
+    """
+    unit = (args.get("unit") or "km").strip().lower()
+    if unit not in {"km", "mi"}:
+        raise SearchError("unit must be km or mi")
+    lat = _number(args, "lat")
+    lon = _number(args, "lon")
+    near = (args.get("near") or "").strip()
+    if (lat is None) != (lon is None):
+        raise SearchError("lat and lon must be given together")
+    if lat is not None:
+        if not -90 <= lat <= 90:
+            raise SearchError("lat must be between -90 and 90")
+        if not -180 <= lon <= 180:
+            raise SearchError("lon must be between -180 and 180")
+        place = Place(near or f"{lat:.4f}, {lon:.4f}", lat, lon)
+    elif near:
+        if len(near) > 200:
+            raise SearchError("near is too long (at most 200 characters)")
+        place = geocode(near)
+        if place is None:
+            raise SearchError(f"We could not find the place {near!r}. Try a ZIP code, a town, or 'town, country'.")
+    else:
+        place = None
+    radius_km = _number(args, "radius_km")
+    if radius_km is not None:
+        radius = radius_km
+        unit = "km" if args.get("unit") is None else unit
+    else:
+        radius = _number(args, "radius", DEFAULT_RADIUS_KM if unit == "km" else round(DEFAULT_RADIUS_KM / KM_PER_MILE))
+        radius_km = radius * (KM_PER_MILE if unit == "mi" else 1)
+    if radius <= 0:
+        raise SearchError("radius must be greater than 0")
+    if radius_km > MAX_RADIUS_KM + 1e-9:
+        raise SearchError(f"radius must be at most {MAX_RADIUS_KM:g} km ({MAX_RADIUS_KM / KM_PER_MILE:.0f} mi)")
+    slugs = [s.strip() for s in args.getlist("condition") if s.strip()] if hasattr(args, "getlist") else []
+    conditions = []
+    if slugs:
+        found = {c.slug: c for c in db.session.execute(select(Condition).where(Condition.slug.in_(slugs))).scalars()}
+        unknown = [s for s in slugs if s not in found]
+        if unknown:
+            raise SearchError(f"unknown condition: {', '.join(unknown[:5])}"[:300])
+        conditions = [found[s] for s in dict.fromkeys(slugs)]
+    page = _integer(args, "page", 1)
+    if page < 1:
+        raise SearchError("page must be 1 or more")
+    per_page = _integer(args, "per_page", DEFAULT_PER_PAGE)
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise SearchError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+    if page > 10_000:
+        raise SearchError("page is too large")
+    language = (args.get("language") or "").strip()
+    if len(language) > 40:
+        raise SearchError("language is too long")
+    verified = _flag(args, "verified")
+    accepting = _flag(args, "accepting")
+    if place is None:
+        return None
+    query = SearchQuery(
+        latitude=place.latitude,
+        longitude=place.longitude,
+        radius_km=radius_km,
+        conditions=conditions,
+        verified_only=verified,
+        accepting_only=accepting,
+        language=language,
+        page=page,
+        per_page=per_page,
+    )
+    return ParsedSearch(query=query, place=place, unit=unit, radius=radius)

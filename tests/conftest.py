@@ -1,0 +1,139 @@
+"""Fixtures: the app on a real, migrated database (SQLite by default, PostgreSQL when
+DATABASE_URL says so), a clean database for every test, clients and role helpers."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from directory import create_app
+from directory.extensions import db
+
+REFERENCE_TABLES = ("conditions", "certifying_bodies", "credentials")
+
+
+def _database_url(worker: str) -> str:
+    """SQLite file per worker, or a PostgreSQL database per worker next to DATABASE_URL's."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgresql", "postgres")):
+        url = sa.engine.make_url(url.replace("postgres://", "postgresql+psycopg://", 1))
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        name = f"{url.database}_{worker}"
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return url.set(database=name).render_as_string(hide_password=False)
+    folder = tempfile.mkdtemp(prefix="cst-tests-")
+    return "sqlite:///" + os.path.join(folder, f"test-{worker}.sqlite")
+
+
+def base_config(database_url: str, tmp_dir: str) -> dict:
+    """Test settings: a real database, CSRF on, rate limits off unless a test turns them on."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": True,
+        "RATELIMIT_ENABLED": False,
+        "UPLOAD_FOLDER": os.path.join(tmp_dir, "uploads"),
+        "MAIL_SERVER": "",
+        "SERVER_NAME_FOR_EMAIL": "http://localhost",
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(worker_id) -> str:
+    """A migrated database for this test process, built with `flask db upgrade`."""
+    url = _database_url(worker_id)
+    app = create_app(base_config(url, tempfile.mkdtemp()))
+    with app.app_context():
+        upgrade()
+        snapshot = {}
+        with db.engine.connect() as conn:
+            for table in REFERENCE_TABLES:
+                snapshot[table] = [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {table}"))]
+        app.config["REFERENCE_SNAPSHOT"] = snapshot
+        db.engine.dispose()
+    _SNAPSHOT.update(snapshot)
+    return url
+
+
+_SNAPSHOT: dict = {}
+
+
+@pytest.fixture(scope="session")
+def worker_id(request) -> str:
+    """The xdist worker name, or "main"."""
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+def reset_database() -> None:
+    """Empty every table, then put the reference data back as the migration left it."""
+    engine = db.engine
+    tables = [t for t in db.metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+        for name in REFERENCE_TABLES:
+            table = db.metadata.tables[name]
+            if _SNAPSHOT.get(name):
+                conn.execute(table.insert(), _SNAPSHOT[name])
+            if engine.dialect.name == "postgresql":
+                conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
+                    )
+                )
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The real app on the migrated database, emptied before each test."""
+    app = create_app(base_config(database_url, str(tmp_path)))
+    with app.app_context():
+        reset_database()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1) or match.group(2)
+
+
+def submit_form(client, page_url: str, data: dict, post_url: str | None = None, **kwargs):
+    """Open the page with the form, then post it with its CSRF token, as a browser would."""
+    page = client.get(page_url)
+    assert page.status_code == 200, f"{page_url} answered {page.status_code}"
+    payload = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+    return client.post(post_url or page_url, data=payload, **kwargs)

@@ -1,0 +1,216 @@
+"""Search: nearest first, correct everywhere on Earth, filters, and the API contract."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from geopy.distance import geodesic
+
+from directory.models import VerificationStatus
+from directory.search import SearchQuery, bounding_box, search_practitioners
+from tests.factories import CertificationFactory, PractitionerFactory
+
+
+def api(client, **params):
+    return client.get("/api/v1/practitioners", query_string=params)
+
+
+def test_patient_finds_nearest_practitioners_first(client):
+    near = PractitionerFactory(display_name="Near", latitude=40.02, longitude=-105.27)
+    far = PractitionerFactory(display_name="Far", latitude=40.3, longitude=-105.1)
+    PractitionerFactory(display_name="Colorado Springs, too far", latitude=38.83, longitude=-104.82)
+    response = api(client, lat=40.015, lon=-105.2705, radius_km=40)
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["count"] == 2
+    assert [r["id"] for r in data["results"]] == [near.id, far.id]
+    first = data["results"][0]
+    assert set(first) >= {"id", "name", "distance_km", "conditions", "credentials", "location", "url"}
+    assert first["distance_km"] == pytest.approx(geodesic((40.015, -105.2705), (40.02, -105.27)).km, rel=0.006)
+
+
+def test_practitioner_appears_once_at_distance_of_nearest_location(client):
+    p = PractitionerFactory(locations=[(40.5, -105.0), (40.02, -105.27), (40.1, -105.2)])
+    data = api(client, lat=40.015, lon=-105.2705, radius_km=100).get_json()
+    assert data["count"] == 1
+    assert data["results"][0]["id"] == p.id
+    assert data["results"][0]["distance_km"] < 1
+    assert data["results"][0]["location"]["latitude"] == 40.02
+
+
+@pytest.mark.parametrize(
+    "center, points",
+    [
+        # High latitude: Svalbard and northern Norway.
+        ((78.22, 15.65), [(78.9, 11.9), (77.0, 15.5), (79.5, 40.0), (80.5, -170.0)]),
+        # Across the antimeridian: Fiji and Taveuni.
+        ((-16.8, 179.9), [(-16.8, -179.8), (-17.0, 179.5), (-16.0, -179.0), (-16.8, 178.0)]),
+        # Near the North Pole: the circle contains the pole.
+        ((89.5, 0.0), [(89.6, 179.0), (89.0, -90.0), (88.0, 45.0)]),
+        # Southern hemisphere, far south.
+        ((-77.85, 166.67), [(-77.5, 170.0), (-78.5, 160.0), (-75.0, -170.0)]),
+    ],
+)
+@pytest.mark.parametrize("radius_km", [50, 150, 400])
+def test_search_matches_geodesic_distance_everywhere(client, center, points, radius_km):
+    made = {PractitionerFactory(latitude=lat, longitude=lon).id: (lat, lon) for lat, lon in points}
+    data = api(client, lat=center[0], lon=center[1], radius_km=radius_km, per_page=100).get_json()
+    found = {r["id"]: r["distance_km"] for r in data["results"]}
+    for pid, point in made.items():
+        true_km = geodesic(center, point).km
+        if true_km <= radius_km * 0.994:
+            assert pid in found, f"{point} at {true_km:.1f} km dropped from a {radius_km} km search"
+            assert found[pid] == pytest.approx(true_km, rel=0.006)
+        elif true_km > radius_km * 1.006:
+            assert pid not in found
+    assert [found[k] for k in found] == sorted(found.values())
+
+
+def test_random_points_agree_with_geodesic(client):
+    rng = random.Random(7)
+    center = (64.13, -21.9)  # Reykjavik
+    made = {}
+    for _ in range(60):
+        point = (center[0] + rng.uniform(-3, 3), center[1] + rng.uniform(-8, 8))
+        made[PractitionerFactory(latitude=point[0], longitude=point[1]).id] = point
+    data = api(client, lat=center[0], lon=center[1], radius_km=200, per_page=100).get_json()
+    found = {r["id"] for r in data["results"]}
+    expected = {pid for pid, p in made.items() if geodesic(center, p).km <= 200 * 0.994}
+    outside = {pid for pid, p in made.items() if geodesic(center, p).km > 200 * 1.006}
+    assert expected <= found
+    assert not (found & outside)
+    assert data["count"] == len(found)
+
+
+def test_bounding_box_splits_at_the_antimeridian():
+    _, _, ranges = bounding_box(-16.8, 179.9, 100)
+    assert len(ranges) == 2
+    assert ranges[0][1] == 180.0 and ranges[1][0] == -180.0
+
+
+def test_condition_filter_needs_every_condition(client):
+    both = PractitionerFactory(conditions=["tmj", "migraine-headache"])
+    PractitionerFactory(conditions=["tmj"])
+    PractitionerFactory(conditions=[])
+    data = client.get(
+        "/api/v1/practitioners?lat=40.015&lon=-105.27&condition=tmj&condition=migraine-headache"
+    ).get_json()
+    assert [r["id"] for r in data["results"]] == [both.id]
+    assert sorted(data["results"][0]["conditions"]) == ["migraine-headache", "tmj"]
+    assert api(client, lat=40.015, lon=-105.27, condition="tmj").get_json()["count"] == 2
+
+
+def test_verified_and_accepting_filters(client):
+    verified = PractitionerFactory()
+    CertificationFactory(practitioner=verified, status=VerificationStatus.VERIFIED)
+    pending = PractitionerFactory(accepting_new_patients=False)
+    CertificationFactory(practitioner=pending)
+    ids = lambda **kw: [r["id"] for r in api(client, lat=40.015, lon=-105.27, **kw).get_json()["results"]]  # noqa: E731
+    assert ids(verified=1) == [verified.id]
+    assert ids(accepting=1) == [verified.id]
+    assert sorted(ids()) == sorted([verified.id, pending.id])
+    result = api(client, lat=40.015, lon=-105.27, verified=1).get_json()["results"][0]
+    assert result["credentials"] == [{"body": "upledger", "credential": "CST-T", "verified": True}]
+
+
+def test_expired_credential_is_not_verified(client):
+    from datetime import date, timedelta
+
+    p = PractitionerFactory()
+    CertificationFactory(
+        practitioner=p, status=VerificationStatus.VERIFIED, expires_on=date.today() - timedelta(days=1)
+    )
+    assert api(client, lat=40.015, lon=-105.27, verified=1).get_json()["count"] == 0
+    assert api(client, lat=40.015, lon=-105.27).get_json()["results"][0]["credentials"][0]["verified"] is False
+
+
+def test_unpublished_and_suspended_are_never_found(client):
+    PractitionerFactory(published=False)
+    PractitionerFactory(suspended=True)
+    assert api(client, lat=40.015, lon=-105.27).get_json()["count"] == 0
+
+
+def test_language_filter(client):
+    es = PractitionerFactory(languages="English, Spanish")
+    PractitionerFactory(languages="English")
+    assert [r["id"] for r in api(client, lat=40.015, lon=-105.27, language="spanish").get_json()["results"]] == [es.id]
+
+
+def test_pagination_pages_through_every_result_once(client):
+    ids = {PractitionerFactory(latitude=40 + i * 0.01, longitude=-105.27).id for i in range(25)}
+    seen = []
+    for page in (1, 2, 3):
+        data = api(client, lat=40.0, lon=-105.27, per_page=10, page=page).get_json()
+        assert data["count"] == 25 and data["page"] == page and data["per_page"] == 10
+        seen += [r["id"] for r in data["results"]]
+    assert len(seen) == 25 and set(seen) == ids
+    dists = [api(client, lat=40.0, lon=-105.27, per_page=100).get_json()["results"][i]["distance_km"] for i in (0, 24)]
+    assert dists[0] < dists[1]
+
+
+def test_search_by_zip_code_and_town(client):
+    boulder = PractitionerFactory(latitude=40.015, longitude=-105.2705)
+    assert api(client, near="80302", radius_km=25).get_json()["results"][0]["id"] == boulder.id
+    assert api(client, near="Boulder, CO", radius_km=25).get_json()["results"][0]["id"] == boulder.id
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"lat": 91, "lon": 0}, "lat"),
+        ({"lat": -90.5, "lon": 0}, "lat"),
+        ({"lat": 0, "lon": 181}, "lon"),
+        ({"lat": "abc", "lon": 0}, "lat"),
+        ({"lat": "nan", "lon": 0}, "lat"),
+        ({"lat": 10}, "lon"),
+        ({"lat": 0, "lon": 0, "radius_km": -5}, "radius"),
+        ({"lat": 0, "lon": 0, "radius_km": 0}, "radius"),
+        ({"lat": 0, "lon": 0, "radius_km": 501}, "radius"),
+        ({"lat": 0, "lon": 0, "radius_km": "far"}, "radius"),
+        ({"lat": 0, "lon": 0, "condition": "gout"}, "condition"),
+        ({"lat": 0, "lon": 0, "page": 0}, "page"),
+        ({"lat": 0, "lon": 0, "page": "x"}, "page"),
+        ({"lat": 0, "lon": 0, "per_page": 101}, "per_page"),
+        ({"lat": 0, "lon": 0, "per_page": 0}, "per_page"),
+        ({"lat": 0, "lon": 0, "verified": "maybe"}, "verified"),
+        ({"near": "Atlantis-under-the-sea"}, "place"),
+        ({}, "lat"),
+    ],
+)
+def test_bad_search_input_answers_400_with_a_message(client, params, message):
+    response = api(client, **params)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+def test_default_radius_is_50_km(client):
+    PractitionerFactory(latitude=40.015 + 0.40, longitude=-105.27)  # ~44 km north
+    PractitionerFactory(latitude=40.015 + 0.50, longitude=-105.27)  # ~56 km north
+    assert api(client, lat=40.015, lon=-105.27).get_json()["count"] == 1
+
+
+def test_practitioner_detail_and_conditions_api(client):
+    p = PractitionerFactory(conditions=["fibromyalgia"], show_email=False)
+    data = client.get(f"/api/v1/practitioners/{p.id}").get_json()
+    assert data["id"] == p.id and data["conditions"] == ["fibromyalgia"] and data["email"] is None
+    assert client.get("/api/v1/practitioners/999999").status_code == 404
+    hidden = PractitionerFactory(published=False)
+    assert client.get(f"/api/v1/practitioners/{hidden.id}").status_code == 404
+    conditions = client.get("/api/v1/conditions").get_json()
+    assert {"slug": "tmj", "name": "Temporomandibular joint (TMJ) disorders"} in conditions
+    assert len(conditions) == 5
+
+
+def test_search_function_builds_no_objects_for_unshown_candidates(app):
+    for i in range(30):
+        PractitionerFactory(latitude=40 + i * 0.001, longitude=-105.27)
+    from directory.extensions import db
+
+    db.session.expunge_all()
+    result = search_practitioners(SearchQuery(latitude=40.0, longitude=-105.27, radius_km=50, per_page=5))
+    assert result.count == 30 and len(result.hits) == 5
+    from directory.models import Practitioner
+
+    loaded = [o for o in db.session.identity_map.values() if isinstance(o, Practitioner)]
+    assert len(loaded) == 5

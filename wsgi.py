@@ -1,0 +1,5 @@
+"""WSGI entry point: `flask --app wsgi ...` and production servers."""
+
+from directory import create_app
+
+app = create_app()
