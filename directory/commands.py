@@ -25,6 +25,10 @@ def send_mail_command(loop: bool, interval: float) -> None:
 
 
 def register(app: Flask) -> None:
-    """Add the commands to the app's CLI."""
-    for command in (send_mail_command,):
+    """Add the commands of every area to the app's CLI."""
+    from directory.accounts.commands import COMMANDS as account_commands
+    from directory.admin.commands import COMMANDS as admin_commands
+    from directory.referrals.commands import COMMANDS as referral_commands
+
+    for command in [send_mail_command, *account_commands, *referral_commands, *admin_commands]:
         app.cli.add_command(command)

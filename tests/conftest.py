@@ -24,7 +24,8 @@ def _database_url(worker: str) -> str:
         url = sa.engine.make_url(url.replace("postgres://", "postgresql+psycopg://", 1))
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        name = f"{url.database}_{worker}"
+        # One database per test process, so that parallel runs never share one.
+        name = f"{url.database}_{worker}_{os.getpid()}"
         admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -49,10 +50,21 @@ def base_config(database_url: str, tmp_dir: str) -> dict:
     }
 
 
+def _drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    parsed = sa.engine.make_url(url)
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(worker_id) -> str:
+def database_url(worker_id, request) -> str:
     """A migrated database for this test process, built with `flask db upgrade`."""
     url = _database_url(worker_id)
+    request.addfinalizer(lambda: _drop_database(url))
     app = create_app(base_config(url, tempfile.mkdtemp()))
     with app.app_context():
         upgrade()
@@ -137,3 +149,78 @@ def submit_form(client, page_url: str, data: dict, post_url: str | None = None, 
     assert page.status_code == 200, f"{page_url} answered {page.status_code}"
     payload = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
     return client.post(post_url or page_url, data=payload, **kwargs)
+
+
+# --- People -------------------------------------------------------------------------------
+
+
+def login(client, user) -> None:
+    """Sign a user in on a test client (the sign-in form itself is tested in test_accounts)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def practitioner_user(app):
+    """A confirmed practitioner account with a published profile at Boulder, CO."""
+    from directory.models import Role
+    from tests.factories import PractitionerFactory, UserFactory
+
+    user = UserFactory(role=Role.PRACTITIONER, email="pat.practitioner@example.org", name="Pat Practitioner")
+    PractitionerFactory(user=user, email=user.email, display_name="Pat Practitioner", conditions=["tmj"])
+    return user
+
+
+@pytest.fixture
+def other_practitioner_user(app):
+    """A second practitioner, who must never see the first one's data."""
+    from directory.models import Role
+    from tests.factories import PractitionerFactory, UserFactory
+
+    user = UserFactory(role=Role.PRACTITIONER, email="olive.other@example.org", name="Olive Other")
+    PractitionerFactory(user=user, email=user.email, display_name="Olive Other")
+    return user
+
+
+@pytest.fixture
+def provider_user(app):
+    """A verified healthcare provider (a physician)."""
+    from directory.models import Role
+    from directory.models.accounts import ProviderStatus
+    from tests.factories import UserFactory
+
+    return UserFactory(
+        role=Role.PROVIDER,
+        email="dr.rivera@example.org",
+        name="Dr. Ana Rivera",
+        profession="Physician",
+        organization="Boulder Family Medicine",
+        registration_number="MD-12345",
+        provider_status=ProviderStatus.VERIFIED,
+    )
+
+
+@pytest.fixture
+def other_provider_user(app):
+    """A second verified provider."""
+    from directory.models import Role
+    from directory.models.accounts import ProviderStatus
+    from tests.factories import UserFactory
+
+    return UserFactory(
+        role=Role.PROVIDER,
+        email="dr.other@example.org",
+        name="Dr. Otto Other",
+        profession="Dentist",
+        provider_status=ProviderStatus.VERIFIED,
+    )
+
+
+@pytest.fixture
+def admin_user(app):
+    """An administrator."""
+    from directory.models import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(role=Role.ADMIN, email="admin@example.org", name="Ada Admin")

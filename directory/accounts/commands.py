@@ -1,0 +1,3 @@
+"""Command-line commands of this area; registered by directory.commands."""
+
+COMMANDS: list = []

@@ -1,0 +1,51 @@
+"""Public pages render, without JavaScript, with the patient guidance."""
+
+from tests.factories import PractitionerFactory
+
+
+def test_home_page_offers_search_and_guidance(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "ZIP code, postcode or town" in html
+    assert "Skip to content" in html
+    assert "Temporomandibular joint (TMJ) disorders" in html
+
+
+def test_search_page_lists_results_with_distance_in_miles(client):
+    p = PractitionerFactory(display_name="Tess Tmj", conditions=["tmj"], latitude=40.02, longitude=-105.27)
+    response = client.get("/search?near=80302&radius=10&unit=mi&condition=tmj")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Tess Tmj" in html and f"/practitioners/{p.id}" in html
+    assert " mi</strong> away" in html
+
+
+def test_search_page_says_when_a_place_is_unknown(client):
+    response = client.get("/search?near=Atlantis-under-the-sea")
+    assert response.status_code == 400
+    assert "could not find the place" in response.get_data(as_text=True)
+
+
+def test_search_page_offers_a_wider_radius_when_nothing_is_found(client):
+    html = client.get("/search?near=80302&radius=5&unit=mi").get_data(as_text=True)
+    assert "0 practitioners" in html
+    assert "Search within 10 miles instead" in html
+
+
+def test_profile_shows_guidance_and_focus_not_cures(client):
+    p = PractitionerFactory(conditions=["migraine-headache"], bio="I work gently.")
+    html = client.get(f"/practitioners/{p.id}?lat=40.0&lon=-105.27&unit=km").get_data(as_text=True)
+    assert "Migraines and headaches" in html
+    assert "fully clothed" in html and "30 to 60 minutes" in html
+    assert "healthcare provider" in html
+    assert "km from your search" in html
+    assert "cure" not in html.replace("treats or cures", "").replace("treat or cure", "")
+
+
+def test_unpublished_profile_is_not_found(client):
+    p = PractitionerFactory(published=False)
+    assert client.get(f"/practitioners/{p.id}").status_code == 404
+
+
+def test_static_assets_come_from_packages(client):
+    assert client.get("/vendor/leaflet/leaflet.js").status_code == 200
+    assert client.get("/bootstrap/static/css/bootstrap.min.css").status_code == 200
