@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 
-from flask import Flask, g, request
+from flask import Flask
 
 from directory import config as settings
 
@@ -20,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.from_mapping(test_config)
+    settings.apply_derived(app.config)
     settings.check_production(app.config)
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
 
@@ -77,12 +77,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     """Request id for logs and error pages; security headers on every response."""
-    from directory.security import set_security_headers
+    from directory.security import assign_request_id, set_security_headers
 
-    @app.before_request
-    def assign_request_id():
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
-
+    app.before_request(assign_request_id)
     app.after_request(set_security_headers)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

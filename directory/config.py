@@ -57,12 +57,36 @@ def from_environment(instance_path: str) -> dict:
     }
 
 
+MIN_SECRET_KEY_LENGTH = 16
+# Keys people copy from examples: never accepted in production.
+KNOWN_WEAK_KEYS = {DEV_SECRET_KEY, "dev", "secret", "changeme", "change-me", "please-change-me"}
+
+
+def apply_derived(config: dict) -> None:
+    """Settings that follow from others, after instance and test overrides were merged."""
+    if config.get("PREFERRED_URL_SCHEME") == "https":
+        # Behind HTTPS every cookie is Secure; over plain HTTP they could not be sent back.
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    for name in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
+        if config.get(name) not in {"Lax", "Strict"}:
+            config[name] = "Lax"
+
+
 def check_production(config: dict) -> None:
-    """Refuse to run in production with a missing or default secret key."""
+    """Refuse to run in production with a missing, default or short secret key, or with the debugger."""
     if config.get("ENV_NAME") != "production":
         return
     key = config.get("SECRET_KEY") or ""
-    if key in {"", DEV_SECRET_KEY} or len(key) < 16:
-        raise RuntimeError("SECRET_KEY must be set to a long random value when FLASK_ENV=production")
-    if config.get("DEBUG"):
-        raise RuntimeError("DEBUG must be off when FLASK_ENV=production")
+    if not isinstance(key, str) or key.strip().lower() in KNOWN_WEAK_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            "SECRET_KEY must be set to a long random value when FLASK_ENV=production "
+            '(for example: python -c "import secrets; print(secrets.token_hex(32))")'
+        )
+    # `flask run --debug` turns the interactive debugger on after the factory ran: refuse early.
+    if config.get("DEBUG") or _bool("FLASK_DEBUG"):
+        raise RuntimeError("The debugger must be off when FLASK_ENV=production (unset FLASK_DEBUG and DEBUG)")
+    config["DEBUG"] = False
+    config["PROPAGATE_EXCEPTIONS"] = False

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 
 
 def wants_json() -> bool:
@@ -27,7 +28,11 @@ def error_response(status: int, message: str):
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
-    return render_template("errors/error.html", status=status, message=message), status
+    try:
+        return render_template("errors/error.html", status=status, message=message), status
+    except Exception:  # the page itself failed (say, the database is down): plain text still answers
+        log.exception("The error page could not be rendered, request id %s", g.get("request_id", "-"))
+        return Response(message, status=status, mimetype="text/plain")
 
 
 def register(app: Flask) -> None:
@@ -49,11 +54,18 @@ def register(app: Flask) -> None:
         }
         message = error.description if isinstance(error.description, str) and error.code == 400 else None
         message = message or messages.get(error.code or 500, error.name)
-        return error_response(error.code or 500, message)
+        response = error_response(error.code or 500, message)
+        # Keep what the client needs to act on: Allow on 405, Retry-After on 429, ...
+        response = make_response(response)
+        for name, value in error.get_headers():
+            if name.lower() in KEPT_HEADERS:
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
-        log.exception("Unhandled error, request id %s", g.get("request_id", "-"))
+        # Only the method and the path: query strings and bodies may hold personal details.
+        log.exception("Unhandled error, request id %s: %s %s", g.get("request_id", "-"), request.method, request.path)
         return error_response(500, f"Something went wrong on our side. Reference: {g.get('request_id', '-')}")

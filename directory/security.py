@@ -1,14 +1,36 @@
-"""Security headers set on every response."""
+"""Security headers on every response, and the request id used in logs and error pages."""
 
 from __future__ import annotations
 
-from flask import current_app, g
+import re
+import uuid
+
+from flask import current_app, g, request
+from flask_login import current_user
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+# A request id from a proxy is kept only when it is short and plain, so it can never
+# forge a log line or carry markup into the error page.
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Pages and API answers for a signed-in caller may hold private details: never cache them.
+PRIVATE_MIMETYPES = {"text/html", "application/json", "application/fhir+json"}
+
+
+def assign_request_id() -> None:
+    """Give the request an id: the proxy's X-Request-ID when it is safe, else a new one."""
+    offered = request.headers.get("X-Request-ID", "")
+    g.request_id = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex[:16]
+
+
+def _caller_is_known() -> bool:
+    """True when the response may hold something only this caller should see."""
+    if g.get("api_user") is not None:
+        return True
+    return bool(getattr(current_user, "is_authenticated", False))
 
 
 def set_security_headers(response):
@@ -17,9 +39,12 @@ def set_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
     if "request_id" in g:
         response.headers.setdefault("X-Request-ID", g.request_id)
     if current_app.config.get("PREFERRED_URL_SCHEME") == "https":
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if response.mimetype in PRIVATE_MIMETYPES and "Cache-Control" not in response.headers and _caller_is_known():
+        response.headers["Cache-Control"] = "no-store, private"
     return response

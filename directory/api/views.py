@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from directory.api.serializers import practitioner_detail, practitioner_summary
 from directory.extensions import csrf
@@ -48,9 +48,3 @@ def get_practitioner(practitioner_id: int):
 def list_conditions():
     """The condition taxonomy."""
     return jsonify([{"slug": c.slug, "name": c.name} for c in all_conditions()])
-
-
-@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def not_found(anything: str):  # noqa: ARG001
-    """Unknown API paths answer JSON 404."""
-    abort(404)
