@@ -11,17 +11,86 @@ from flask import Flask
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds with --loop.")
 def send_mail_command(loop: bool, interval: float) -> None:
     """Deliver the outbox messages that are due (for cron, or with --loop)."""
+    import logging
     import time
 
+    from directory.extensions import db
     from directory.mail import deliver_due
 
     while True:
-        sent, failed = deliver_due()
+        try:
+            sent, failed = deliver_due()
+        except Exception:
+            # A database hiccup must not end the background sender; the next round retries.
+            if not loop:
+                raise
+            logging.getLogger(__name__).exception("send-mail round failed; retrying in %s s", interval)
+            sent = failed = 0
+        finally:
+            db.session.remove()
         if sent or failed or not loop:
             click.echo(f"sent {sent}, failed {failed}")
         if not loop:
             break
         time.sleep(interval)
+
+
+@click.command("import-practitioners")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--mark-verified",
+    "mark_verified",
+    metavar="SOURCE",
+    help="Mark the file's credentials verified, with this source (an association importing its own register).",
+)
+@click.option("--dry-run", is_flag=True, help="Check the file and report what would change, writing nothing.")
+@click.option("--verbose", "-v", is_flag=True, help="List every practitioner created or changed.")
+def import_practitioners_command(file: str, mark_verified: str | None, dry_run: bool, verbose: bool) -> None:
+    """Import practitioners from a CSV file (one transaction: a bad row writes nothing)."""
+    from directory.csv_io import CsvImportError, decode_csv, import_practitioners
+
+    with click.open_file(file, "rb") as stream:
+        data = stream.read()
+    try:
+        report = import_practitioners(decode_csv(data), mark_verified=mark_verified, dry_run=dry_run)
+    except CsvImportError as error:
+        raise click.ClickException(f"{file}: {error} - nothing was imported") from None
+    if verbose:
+        for change in report.changes:
+            click.echo(change)
+    click.echo(report.summary())
+
+
+@click.command("export-practitioners")
+@click.argument("file", default="-", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+def export_practitioners_command(file: str) -> None:
+    """Write every practitioner to a CSV file (to standard output without FILE), in the import format."""
+    from directory.csv_io import export_practitioners
+
+    with click.open_file(file, "w", encoding="utf-8") as out:
+        count = export_practitioners(out)
+    if file != "-":
+        click.echo(f"Exported {count} rows to {file}")
+
+
+@click.command("seed-demo")
+@click.option(
+    "--count", default=2000, show_default=True, type=click.IntRange(0, 5_000_000), help="How many practitioners."
+)
+@click.option("--seed", default=1, show_default=True, help="Random seed: the same seed gives the same data.")
+@click.option("--if-empty", is_flag=True, help="Seed only when there are no practitioners yet.")
+def seed_demo_command(count: int, seed: int, if_empty: bool) -> None:
+    """Add realistic, deterministic demo practitioners around real towns."""
+    import time
+
+    from directory.demo import has_practitioners, seed_demo
+
+    if if_empty and has_practitioners():
+        click.echo("Practitioners exist already: no demo data added.")
+        return
+    started = time.perf_counter()
+    made = seed_demo(count=count, seed=seed)
+    click.echo(f"Added {made} demo practitioners in {time.perf_counter() - started:.1f} s.")
 
 
 def register(app: Flask) -> None:
@@ -30,5 +99,6 @@ def register(app: Flask) -> None:
     from directory.admin.commands import COMMANDS as admin_commands
     from directory.referrals.commands import COMMANDS as referral_commands
 
-    for command in [send_mail_command, *account_commands, *referral_commands, *admin_commands]:
+    own = [send_mail_command, import_practitioners_command, export_practitioners_command, seed_demo_command]
+    for command in [*own, *account_commands, *referral_commands, *admin_commands]:
         app.cli.add_command(command)
