@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
@@ -47,6 +48,13 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         database.configure_engine(db.engine)
     from directory import auth  # noqa: F401  (registers the user loader)
+
+
+def register_converters(app: Flask) -> None:
+    """URL converters that keep ids within what the database holds."""
+    from directory.security import register_converters as install
+
+    install(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
@@ -21,9 +22,12 @@ PRIVATE_MIMETYPES = {"text/html", "application/json", "application/fhir+json"}
 
 
 def assign_request_id() -> None:
-    """Give the request an id: the proxy's X-Request-ID when it is safe, else a new one."""
+    """Give the request an id (the proxy's X-Request-ID when it is safe) and no caller yet."""
     offered = request.headers.get("X-Request-ID", "")
     g.request_id = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex[:16]
+    # `g` outlives a request when an app context was already pushed (tests, CLI tasks):
+    # the API caller found for one request must never carry over to the next.
+    g.pop("api_user", None)
 
 
 def _caller_is_known() -> bool:
@@ -48,3 +52,20 @@ def set_security_headers(response):
     if response.mimetype in PRIVATE_MIMETYPES and "Cache-Control" not in response.headers and _caller_is_known():
         response.headers["Cache-Control"] = "no-store, private"
     return response
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in a URL, bounded to what an INTEGER column holds.
+
+    A larger number would overflow the database driver (a 500); now it simply matches
+    no route (a 404), on every route at once.
+    """
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002  (werkzeug's signature)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def register_converters(app: Flask) -> None:
+    """Install the bounded integer converter; call before any blueprint is registered."""
+    app.url_map.converters["int"] = DatabaseIdConverter

@@ -193,3 +193,8 @@ def test_html_404_is_a_page_of_the_site(client):
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/practitioners/99999999999999999999", "/api/v1/practitioners/2147483648"])
+def test_ids_larger_than_the_database_holds_are_not_found(client, path):
+    assert client.get(path).status_code == 404

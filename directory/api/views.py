@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from directory.api.serializers import practitioner_detail, practitioner_summary
 from directory.extensions import csrf
@@ -48,3 +48,11 @@ def get_practitioner(practitioner_id: int):
 def list_conditions():
     """The condition taxonomy."""
     return jsonify([{"slug": c.slug, "name": c.name} for c in all_conditions()])
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI description of this API."""
+    from directory.api.openapi import openapi_document
+
+    return jsonify(openapi_document(current_app))
