@@ -3,8 +3,10 @@
 `queue_mail()` only adds a row in the caller's transaction, so a message exists exactly
 when the change that caused it was committed. `deliver_due()` sends what is due, with
 retries and exponential back-off, and is run by `flask send-mail` (cron or loop) and by
-`make run` in the background. Messages never carry patient details: they say that
-something changed and link to the site.
+`make run` in the background. Each message is claimed with a short lease before it is
+sent, so two senders running at once never send the same message twice. With no
+MAIL_SERVER configured (development), messages are written to the log instead.
+Messages never carry patient details: they say that something changed and link to the site.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import smtplib
 import ssl
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 
-from flask import current_app, render_template
-from sqlalchemy import select
+from flask import current_app, render_template, url_for
+from sqlalchemy import select, update
 
 from directory.extensions import db
 from directory.models import OutboxMessage
@@ -25,9 +27,13 @@ from directory.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
+# Back-off doubles from 30 s up to one hour; 60 attempts keep a message trying for about two
+# days of SMTP outage before it is given up (it stays in the table with its last error).
+MAX_ATTEMPTS = 60
 BASE_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 3600
+# How long a sender holds a message it is sending before another sender may take it over.
+CLAIM_LEASE = timedelta(minutes=5)
 
 
 def queue_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
@@ -37,6 +43,12 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
     message = OutboxMessage(recipient=recipient, subject=subject[:200], text_body=text, html_body=html)
     db.session.add(message)
     return message
+
+
+def site_url(endpoint: str, **values) -> str:
+    """An absolute link for an email: SITE_URL (SERVER_NAME_FOR_EMAIL) plus the route's path."""
+    base = current_app.config.get("SERVER_NAME_FOR_EMAIL", "http://127.0.0.1:5000").rstrip("/")
+    return base + url_for(endpoint, _external=False, **values)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -49,7 +61,9 @@ def _build(message: OutboxMessage) -> EmailMessage:
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.recipient
     email["Subject"] = message.subject
+    email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
+    email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text_body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")
@@ -77,7 +91,7 @@ def deliver_due(limit: int = 100) -> tuple[int, int]:
     now = utcnow()
     due = (
         db.session.execute(
-            select(OutboxMessage)
+            select(OutboxMessage.id)
             .where(
                 OutboxMessage.sent_at.is_(None),
                 OutboxMessage.next_attempt_at <= now,
@@ -91,19 +105,24 @@ def deliver_due(limit: int = 100) -> tuple[int, int]:
     )
     if not due:
         return 0, 0
-    sent = failed = 0
     smtp = None
     if current_app.config["MAIL_SERVER"]:
         try:
             smtp = _connect()
         except (OSError, smtplib.SMTPException) as error:
-            for message in due:
-                _failed(message, error)
+            for message_id in due:
+                message = db.session.get(OutboxMessage, message_id)
+                if message is not None and message.sent_at is None:
+                    _failed(message, error)
             db.session.commit()
             log.warning("SMTP server unreachable (%s); %d messages wait", error, len(due))
             return 0, len(due)
+    sent = failed = 0
     try:
-        for message in due:
+        for message_id in due:
+            if not _claim(message_id):
+                continue  # another sender took it, or it was sent meanwhile
+            message = db.session.get(OutboxMessage, message_id)
             try:
                 if smtp is None:
                     log.info(
@@ -117,6 +136,7 @@ def deliver_due(limit: int = 100) -> tuple[int, int]:
             else:
                 message.sent_at = utcnow()
                 message.attempts += 1
+                message.last_error = ""
                 sent += 1
             # Commit each message as it goes, so a crash never sends one twice.
             db.session.commit()
@@ -129,7 +149,37 @@ def deliver_due(limit: int = 100) -> tuple[int, int]:
     return sent, failed
 
 
+def _claim(message_id: int) -> bool:
+    """Take a due message for sending (a lease), atomically; False when it is not ours to send."""
+    now = utcnow()
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _smtp_code(error: Exception) -> int | None:
+    """The SMTP reply code of an error, if the server gave one."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
+        return min(code for code, _ in error.recipients.values())
+    return getattr(error, "smtp_code", None)
+
+
 def _failed(message: OutboxMessage, error: Exception) -> None:
+    """Count a failed attempt and schedule the next one; a permanent (5xx) refusal gives up."""
     message.attempts += 1
     message.last_error = str(error)[:1000]
+    code = _smtp_code(error)
+    if code is not None and 500 <= code < 600:
+        # The server refused for good (unknown mailbox, ...): retrying cannot help.
+        message.attempts = max(message.attempts, MAX_ATTEMPTS)
+        log.warning("Mail %s to %s refused for good: %s", message.id, message.recipient, error)
     message.next_attempt_at = utcnow() + backoff(message.attempts)

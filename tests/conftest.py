@@ -47,6 +47,8 @@ def base_config(database_url: str, tmp_dir: str) -> dict:
         "UPLOAD_FOLDER": os.path.join(tmp_dir, "uploads"),
         "MAIL_SERVER": "",
         "SERVER_NAME_FOR_EMAIL": "http://localhost",
+        # Tests post forms at once; the spam tests set their own minimum fill time.
+        "ENQUIRY_MIN_SECONDS": 0,
     }
 
 
@@ -224,3 +226,83 @@ def admin_user(app):
     from tests.factories import UserFactory
 
     return UserFactory(role=Role.ADMIN, email="admin@example.org", name="Ada Admin")
+
+
+# --- Mail: a real SMTP server on loopback -------------------------------------------------
+
+
+class SMTPTestServer:
+    """An aiosmtpd server on 127.0.0.1 that keeps what it receives.
+
+    `.messages` holds `email.message.EmailMessage` objects in arrival order (each also has
+    `.envelope_rcpt`, the RCPT TO list); `.host`/`.port` say where it listens;
+    `.stop()` and `.start()` take it down and bring it back on the same port (an outage);
+    addresses added to `.refuse` are refused with 550.
+    """
+
+    def __init__(self) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.host = "127.0.0.1"
+        self.messages: list = []
+        # Addresses answered "550 no such mailbox", to test permanent refusals.
+        self.refuse: set[str] = set()
+        self._controller = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        """Accept every recipient except those in `.refuse`."""
+        if address in self.refuse:
+            return "550 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's hook name)
+        """Keep each message as an EmailMessage."""
+        from email import message_from_bytes
+        from email.policy import default
+
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=default)
+        message.envelope_rcpt = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        """Listen (again) on the same port."""
+        from aiosmtpd.controller import Controller
+
+        if self._controller is None:
+            self._controller = Controller(self, hostname=self.host, port=self.port)
+            self._controller.start()
+
+    def stop(self) -> None:
+        """Stop listening: connections are refused until start()."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list:
+        """The messages delivered to an address."""
+        return [m for m in self.messages if address in m.envelope_rcpt]
+
+
+@pytest.fixture
+def smtp_server():
+    """A running SMTPTestServer on a free loopback port, stopped after the test."""
+    server = SMTPTestServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(app, smtp_server):
+    """The app sending real SMTP to `smtp_server`: MAIL_SERVER=127.0.0.1, MAIL_PORT=its port.
+
+    Use with `deliver_due()` (directory.mail) or `runner.invoke(args=["send-mail"])`, then
+    read `smtp_server.messages`.
+    """
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port, MAIL_TIMEOUT=5)
+    return app
