@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template, request
 from xstatic.pkg import leaflet
 
 from directory.extensions import db
-from directory.models import Condition, Practitioner
+from directory.models import CertifyingBody, Condition, Practitioner
 from directory.public.forms import SearchForm
 from directory.search import KM_PER_MILE, SearchError, great_circle_km, parse_search_args, search_practitioners
 
@@ -87,3 +87,10 @@ def profile(practitioner_id: int):
 def guidance():
     """What to expect from craniosacral therapy and how to choose a practitioner."""
     return render_template("public/guidance.html")
+
+
+@bp.get("/how-we-verify")
+def how_we_verify():
+    """How we verify practitioners: each body's credentials, what Verified means and does not."""
+    bodies = db.session.execute(db.select(CertifyingBody).order_by(CertifyingBody.name)).scalars().all()
+    return render_template("public/how_we_verify.html", bodies=bodies)
