@@ -73,6 +73,7 @@ MAX_LENGTHS = {
 MAX_FILE_CHARS = 50 * 1024 * 1024
 TRUE_WORDS = {"yes", "y", "true", "t", "1"}
 FALSE_WORDS = {"no", "n", "false", "f", "0"}
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CREDENTIAL_RE = re.compile(r"^([a-z0-9][a-z0-9-]*):([^@:]+?)(?:@(.+))?$", re.IGNORECASE)
 # Fields that belong to the practitioner, not to one of their locations.
 PRACTITIONER_FIELDS = (
@@ -124,8 +125,10 @@ class ParsedRow:
 
     @property
     def location_key(self) -> tuple:
-        """What identifies this location among the practitioner's others."""
-        return _address_key(self.address, self.city, self.region, self.postal_code, self.country)
+        """What identifies this location among the practitioner's others: address and point."""
+        return _address_key(self.address, self.city, self.region, self.postal_code, self.country), _point(
+            self.latitude, self.longitude
+        )
 
 
 @dataclass
@@ -155,6 +158,16 @@ class ImportReport:
             f"{self.locations_removed} removed; certifications {self.certifications_created} created, "
             f"{self.certifications_updated} updated, {self.certifications_verified} marked verified."
         )
+
+
+def _point(latitude: float, longitude: float) -> tuple[float, float]:
+    return round(latitude, 5), round(longitude, 5)
+
+
+def _location_key(loc: PracticeLocation) -> tuple:
+    return _address_key(loc.address, loc.city, loc.region, loc.postal_code, loc.country), _point(
+        loc.latitude, loc.longitude
+    )
 
 
 def _address_key(address: str, city: str, region: str, postal_code: str, country: str) -> tuple:
@@ -297,8 +310,9 @@ def _parse_row(line: int, values: dict[str, str], ref: _Reference) -> ParsedRow:
     for name, limit in MAX_LENGTHS.items():
         if len(values[name]) > limit:
             raise ValueError(f"{name} is too long ({len(values[name])} characters, at most {limit})")
-    if not values["name"]:
-        raise ValueError("name is empty")
+    for name, value in values.items():
+        if CONTROL_RE.search(value):
+            raise ValueError(f"{name} contains a control character")
     if not values["email"]:
         raise ValueError("email is empty")
     try:
@@ -387,6 +401,8 @@ def parse_csv(text: str) -> list[ParsedRow]:
             raise CsvImportError(line, str(error)) from None
         if row.email in first_of:
             _check_same_practitioner(row, first_of[row.email])
+        elif not row.name:
+            raise CsvImportError(line, "name is empty")
         else:
             first_of[row.email] = row
         rows.append(row)
@@ -458,21 +474,16 @@ def _apply_locations(p: Practitioner, rows: list[ParsedRow], report: ImportRepor
         wanted.setdefault(row.location_key, row)
     unmatched = list(p.locations)
     pairs: list[tuple[ParsedRow, PracticeLocation | None]] = []
-    for key, row in wanted.items():
-        match = next(
-            (
-                loc
-                for loc in unmatched
-                if _address_key(loc.address, loc.city, loc.region, loc.postal_code, loc.country) == key
-            ),
-            None,
-        )
-        if match is None:
-            point = (round(row.latitude, 5), round(row.longitude, 5))
-            match = next((loc for loc in unmatched if (round(loc.latitude, 5), round(loc.longitude, 5)) == point), None)
-        if match is not None:
-            unmatched.remove(match)
-        pairs.append((row, match))
+    # Same address and point first, then the same address (moved), then the same point (renamed).
+    for part in (slice(0, 2), slice(0, 1), slice(1, 2)):
+        for key, row in list(wanted.items()):
+            match = next((loc for loc in unmatched if _location_key(loc)[part] == key[part]), None)
+            if match is not None:
+                unmatched.remove(match)
+                pairs.append((row, match))
+                del wanted[key]
+    pairs.extend((row, None) for row in wanted.values())
+    pairs.sort(key=lambda pair: pair[0].line)
     created = updated = 0
     for row, location in pairs:
         values = {
