@@ -56,3 +56,7 @@ def openapi():
     from directory.api.openapi import openapi_document
 
     return jsonify(openapi_document(current_app))
+
+
+# The referral routes live in their own module on this blueprint.
+from directory.api import referrals as _referrals  # noqa: E402,F401

@@ -1,13 +1,267 @@
-"""Referrals from healthcare providers to practitioners."""
+"""Referral pages: send, list, follow, answer, message, print; the provider's details.
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+Patient details travel only in POST bodies and page content: URLs carry ids alone.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from directory.auth import role_required
+from directory.extensions import db
+from directory.models import Condition, Practitioner, Role
+from directory.models.base import utcnow
+from directory.public.views import all_conditions
+from directory.referrals import service, workflow
+from directory.referrals.forms import DeleteDraftForm, MessageForm, ProviderDetailsForm, ReferralForm, TransitionForm
+from directory.referrals.service import ReferralError, ReferralInput, get_referral_or_404
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+
+# Routes about one referral: strangers, signed in or not, get 404 (never a hint it exists).
+ONE_REFERRAL_ENDPOINTS = {"referrals.detail", "referrals.letter", "referrals.move", "referrals.message",
+                          "referrals.edit", "referrals.delete"}
+
+
+@bp.before_request
+def hide_referrals_from_anonymous():
+    """A signed-out visitor gets 404 for any referral, with a hint to sign in."""
+    if request.endpoint in ONE_REFERRAL_ENDPOINTS and not current_user.is_authenticated:
+        try:
+            login_url = url_for("accounts.login", next=request.path)
+        except BuildError:
+            login_url = None
+        return render_template("referrals/not_found.html", login_url=login_url), 404
+    return None
+
+
+@bp.app_context_processor
+def inject_inbox():
+    """Let any template (the practitioner dashboard) call `referral_inbox(user)`."""
+    return {"referral_inbox": service.practitioner_inbox}
+
+
+@bp.app_template_filter("referral_status")
+def referral_status_label(status: str) -> str:
+    """A status as people read it."""
+    return workflow.STATUS_LABELS.get(status, status)
+
+
+def _practitioner_or_404(practitioner_id) -> Practitioner:
+    practitioner = db.session.get(Practitioner, practitioner_id) if str(practitioner_id).isdigit() else None
+    if practitioner is None or not practitioner.is_listed:
+        abort(404)
+    return practitioner
+
+
+def _referral_form(**kwargs) -> ReferralForm:
+    form = ReferralForm(**kwargs)
+    form.conditions.choices = [(c.slug, c.name) for c in all_conditions()]
+    return form
+
+
+def _input_from(form: ReferralForm, practitioner: Practitioner) -> ReferralInput:
+    slugs = form.conditions.data or []
+    conditions = (
+        db.session.execute(db.select(Condition).where(Condition.slug.in_(slugs))).scalars().all() if slugs else []
+    )
+    return ReferralInput(
+        practitioner=practitioner,
+        patient_name=form.patient_name.data or "",
+        patient_phone=form.patient_phone.data or "",
+        patient_email=form.patient_email.data or "",
+        patient_birth_date=form.patient_birth_date.data,
+        conditions=list(conditions),
+        reason=form.reason.data or "",
+        clinical_notes=form.clinical_notes.data or "",
+        urgency=form.urgency.data or "routine",
+        preferred_contact=form.preferred_contact.data or "phone",
+        consent=bool(form.consent.data),
+    )
 
 
 @bp.get("/")
 @login_required
 def index():
-    """Placeholder landing page (replaced by this area's work)."""
-    return render_template("placeholder.html", title="Referrals")
+    """Referrals by status: sent (provider), received (practitioner) or all (admin)."""
+    status = request.args.get("status") or None
+    if status is not None and status not in workflow.STATUSES:
+        abort(400, "Unknown status.")
+    referrals = db.session.execute(service.visible_referrals(current_user, status).limit(500)).scalars().all()
+    now = utcnow()
+    return render_template(
+        "referrals/index.html",
+        referrals=referrals,
+        status=status,
+        counts=service.counts_by_status(current_user),
+        overdue={r.id for r in referrals if service.is_overdue(r, now)},
+        statuses=workflow.STATUSES,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.PROVIDER)
+def new():
+    """Refer a patient to the practitioner named in `?practitioner=<id>`."""
+    if not request.args.get("practitioner"):
+        flash("Find a practitioner first, then choose “Refer a patient” on their profile.", "info")
+        return redirect(url_for("public.search"))
+    practitioner = _practitioner_or_404(request.args["practitioner"])
+    form = _referral_form()
+    if form.validate_on_submit():
+        draft = bool(form.save_draft.data) or not current_user.can_refer
+        if form.send.data and not current_user.can_refer:
+            flash("Your account is not verified yet, so the referral was saved as a draft.", "warning")
+        try:
+            referral = service.create_referral(current_user, _input_from(form, practitioner), draft=draft)
+        except ReferralError as error:
+            flash(error.message, "danger")
+            return render_template("referrals/new.html", form=form, practitioner=practitioner), error.status
+        flash("Draft saved." if draft else "Referral sent. The practitioner has been told by email.", "success")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("referrals/new.html", form=form, practitioner=practitioner), status
+
+
+def _detail_page(referral, *, status: int = 200, error: str | None = None, move_form=None, message_form=None):
+    party = service.party_of(current_user, referral)
+    moves = [m for m in workflow.moves_from(referral.status, party) if m.target != workflow.RECEIVED]
+    return (
+        render_template(
+            "referrals/detail.html",
+            referral=referral,
+            party=party,
+            moves=moves,
+            error=error,
+            move_form=move_form or TransitionForm(formdata=None),
+            message_form=message_form or MessageForm(formdata=None),
+            overdue=service.is_overdue(referral),
+            workflow=workflow,
+            urgency_labels=service.URGENCY_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:referral_id>")
+@login_required
+def detail(referral_id: int):
+    """One referral: details, timeline, messages and the moves the viewer may make."""
+    return _detail_page(get_referral_or_404(referral_id, current_user))
+
+
+@bp.post("/<int:referral_id>/transitions")
+@login_required
+def move(referral_id: int):
+    """Make one move of the lifecycle from the referral's page."""
+    referral = get_referral_or_404(referral_id, current_user, mark_read=False)
+    form = TransitionForm()
+    if not form.validate():
+        return _detail_page(referral, status=400, error="Please correct the form.", move_form=form)
+    opened_now = service.open_referral(referral, current_user)
+    if form.status.data == workflow.RECEIVED and opened_now:
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    try:
+        service.transition(
+            referral,
+            current_user,
+            form.status.data,
+            note=form.note.data or "",
+            appointment_at=form.appointment_at.data,
+            # Our own "received" just bumped the version: the page the user saw was older.
+            expected_version=None if opened_now else form.version.data,
+        )
+    except ReferralError as error:
+        db.session.rollback()
+        return _detail_page(referral, status=error.status, error=error.message, move_form=form)
+    flash(f"The referral is now {workflow.STATUS_LABELS[referral.status].lower()}.", "success")
+    return redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+@bp.post("/<int:referral_id>/messages")
+@login_required
+def message(referral_id: int):
+    """Post a message to the other party."""
+    referral = get_referral_or_404(referral_id, current_user)
+    form = MessageForm()
+    if not form.validate():
+        return _detail_page(referral, status=400, message_form=form)
+    try:
+        service.add_message(referral, current_user, form.body.data)
+    except ReferralError as error:
+        return _detail_page(referral, status=error.status, error=error.message, message_form=form)
+    flash("Message sent.", "success")
+    return redirect(url_for("referrals.detail", referral_id=referral.id) + "#messages")
+
+
+@bp.get("/<int:referral_id>/letter")
+@login_required
+def letter(referral_id: int):
+    """A printable referral letter for the patient's file."""
+    referral = get_referral_or_404(referral_id, current_user)
+    return render_template("referrals/letter.html", referral=referral, urgency_labels=service.URGENCY_LABELS)
+
+
+@bp.route("/<int:referral_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(referral_id: int):
+    """Change a draft, then save it again or send it."""
+    referral = get_referral_or_404(referral_id, current_user)
+    if service.party_of(current_user, referral) != workflow.REFERRER:
+        abort(403)
+    if referral.status != workflow.DRAFT:
+        flash("This referral has been sent; it can no longer be edited.", "info")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    form = _referral_form(obj=referral)
+    if request.method == "GET":
+        form.conditions.data = [c.slug for c in referral.conditions]
+    practitioner = referral.practitioner
+    if form.validate_on_submit():
+        if practitioner is None or not practitioner.is_listed:
+            flash("This practitioner is not listed any more.", "danger")
+            return render_template("referrals/new.html", form=form, practitioner=practitioner, referral=referral), 409
+        service.update_draft(referral, current_user, _input_from(form, practitioner))
+        if form.send.data:
+            try:
+                service.transition(referral, current_user, workflow.REQUESTED)
+            except ReferralError as error:
+                flash(error.message, "warning")
+                return redirect(url_for("referrals.detail", referral_id=referral.id))
+            flash("Referral sent. The practitioner has been told by email.", "success")
+        else:
+            flash("Draft saved.", "success")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("referrals/new.html", form=form, practitioner=practitioner, referral=referral), status
+
+
+@bp.post("/<int:referral_id>/delete")
+@login_required
+def delete(referral_id: int):
+    """Throw a draft away."""
+    referral = get_referral_or_404(referral_id, current_user)
+    if not DeleteDraftForm().validate():
+        abort(400, "The form expired. Please reload and try again.")
+    try:
+        service.delete_draft(referral, current_user)
+    except ReferralError as error:
+        abort(error.status, error.message)
+    flash("Draft deleted.", "success")
+    return redirect(url_for("referrals.index"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@role_required(Role.PROVIDER)
+def provider_profile():
+    """The provider's professional details, which an admin checks before verifying them."""
+    form = ProviderDetailsForm(obj=current_user)
+    if form.validate_on_submit():
+        for name in ("name", "profession", "organization", "phone", "registration_number"):
+            setattr(current_user, name, (getattr(form, name).data or "").strip())
+        db.session.commit()
+        flash("Your details were saved.", "success")
+        return redirect(url_for("referrals.provider_profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("referrals/provider_profile.html", form=form), status

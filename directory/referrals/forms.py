@@ -1,0 +1,116 @@
+"""Forms of the referral pages (all with CSRF)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from directory.models.base import today
+from directory.referrals import workflow
+from directory.referrals.service import URGENCY_LABELS
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for a multiple choice."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ReferralForm(FlaskForm):
+    """A new referral (or a draft) for one practitioner."""
+
+    patient_name = StringField(
+        "Patient's full name", validators=[DataRequired(), Length(max=120)], render_kw={"autocomplete": "off"}
+    )
+    patient_phone = StringField("Patient's phone", validators=[Optional(), Length(max=40)], render_kw={"autocomplete": "off"})
+    patient_email = EmailField(
+        "Patient's email", validators=[Optional(), Email(), Length(max=254)], render_kw={"autocomplete": "off"}
+    )
+    patient_birth_date = DateField("Date of birth (optional)", validators=[Optional()])
+    conditions = MultiCheckboxField("Conditions", choices=[])
+    reason = TextAreaField("Reason for referral", validators=[Optional(), Length(max=4000)])
+    clinical_notes = TextAreaField("Clinical notes", validators=[Optional(), Length(max=10000)])
+    urgency = RadioField("Urgency", choices=list(URGENCY_LABELS.items()), default="routine")
+    preferred_contact = SelectField(
+        "Preferred contact method", choices=[("phone", "Phone"), ("email", "Email")], default="phone"
+    )
+    consent = BooleanField("The patient consented to share these details with the practitioner")
+    send = SubmitField("Send referral")
+    save_draft = SubmitField("Save as draft")
+
+    def validate_patient_birth_date(self, field):
+        """A birth date cannot be in the future."""
+        if field.data and field.data > today():
+            raise ValidationError("The date of birth cannot be in the future.")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Sending needs a contact, a reason and consent; a draft only needs a name."""
+        ok = super().validate(extra_validators)
+        if self.save_draft.data and not self.send.data:
+            return ok
+        if not (self.patient_phone.data or "").strip() and not (self.patient_email.data or "").strip():
+            self.patient_phone.errors = [*self.patient_phone.errors, "Give the patient's phone or email (or both)."]
+            ok = False
+        if not (self.reason.data or "").strip():
+            self.reason.errors = [*self.reason.errors, "Please say why you refer this patient."]
+            ok = False
+        if not self.consent.data:
+            self.consent.errors = [*self.consent.errors, "Please confirm the patient's consent before sending."]
+            ok = False
+        return ok
+
+
+class TransitionForm(FlaskForm):
+    """One move of the lifecycle; the version says which state of the referral the user saw."""
+
+    status = HiddenField(validators=[InputRequired(), Length(max=20)])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=4000)])
+    appointment_at = DateTimeLocalField("First appointment", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+
+    def validate_status(self, field):
+        """The status must be one we know."""
+        if field.data not in workflow.STATUSES:
+            raise ValidationError("Unknown status.")
+
+
+class MessageForm(FlaskForm):
+    """A message to the other party."""
+
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=4000)])
+    submit = SubmitField("Send message")
+
+
+class ProviderDetailsForm(FlaskForm):
+    """The provider's professional details."""
+
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)], render_kw={"autocomplete": "name"})
+    profession = StringField("Profession", validators=[DataRequired(), Length(max=120)])
+    organization = StringField("Practice or organization", validators=[Optional(), Length(max=200)])
+    phone = StringField("Work phone", validators=[Optional(), Length(max=40)], render_kw={"autocomplete": "tel"})
+    registration_number = StringField(
+        "Professional registration or licence number", validators=[DataRequired(), Length(max=80)]
+    )
+    submit = SubmitField("Save details")
+
+
+class DeleteDraftForm(FlaskForm):
+    """Delete a draft (a button with its CSRF token)."""
+
+    submit = SubmitField("Delete draft")

@@ -1,0 +1,381 @@
+"""Referral domain functions: who sees what, sending, moving, messages and notifications.
+
+Nothing here reads the request: views and the API parse input, call these, and render.
+Every change commits in one transaction together with its event and its outbox email, so
+a move, its timeline entry and its notification exist together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import abort, current_app, has_request_context, url_for
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from directory.audit import record_audit
+from directory.extensions import db
+from directory.mail import queue_mail
+from directory.models import Condition, Practitioner, Referral, ReferralEvent, ReferralMessage, User
+from directory.models.base import utcnow
+from directory.referrals import workflow
+from directory.referrals.workflow import RECIPIENT, REFERRER
+
+URGENCIES = ("routine", "urgent", "asap")
+URGENCY_LABELS = {"routine": "Routine", "urgent": "Urgent", "asap": "As soon as possible"}
+CONTACT_METHODS = ("phone", "email")
+
+
+class ReferralError(Exception):
+    """A request about a referral that cannot be done; `status` is the HTTP answer."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidReferral(ReferralError):
+    """Missing or bad input: 400."""
+
+    status = 400
+
+
+class NotYourMove(ReferralError):
+    """The caller is not the party who may make this move: 403."""
+
+    status = 403
+
+
+class IllegalMove(ReferralError):
+    """The move is not legal from the current status: 409."""
+
+    status = 409
+
+
+class ChangedMeanwhile(ReferralError):
+    """Someone else changed the referral first: 409, reload and try again."""
+
+    status = 409
+
+
+@dataclass
+class ReferralInput:
+    """What a provider fills in; the same for the form and the API."""
+
+    practitioner: Practitioner
+    patient_name: str
+    reason: str = ""
+    patient_phone: str = ""
+    patient_email: str = ""
+    patient_birth_date: date | None = None
+    conditions: list[Condition] = field(default_factory=list)
+    clinical_notes: str = ""
+    urgency: str = "routine"
+    preferred_contact: str = "phone"
+    consent: bool = False
+
+
+# --- Who may see and act ---------------------------------------------------------------------
+
+
+def party_of(user: User | None, referral: Referral) -> str | None:
+    """"referrer", "recipient" or None (admins and strangers are no party)."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_provider and referral.referrer_id == user.id:
+        return REFERRER
+    practitioner = user.practitioner if user.is_practitioner else None
+    if (
+        practitioner is not None
+        and referral.practitioner_id == practitioner.id
+        and referral.status not in workflow.HIDDEN_FROM_RECIPIENT
+    ):
+        return RECIPIENT
+    return None
+
+
+def can_see(user: User | None, referral: Referral) -> bool:
+    """Only the referring provider, the receiving practitioner and admins see a referral."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_admin or party_of(user, referral) is not None
+
+
+def visible_referrals(user: User, status: str | None = None) -> Select:
+    """The referrals a user may list: sent (provider), received (practitioner) or all (admin)."""
+    stmt = select(Referral)
+    if user.is_admin:
+        pass
+    elif user.is_provider:
+        stmt = stmt.where(Referral.referrer_id == user.id)
+    elif user.is_practitioner and user.practitioner is not None:
+        stmt = stmt.where(
+            Referral.practitioner_id == user.practitioner.id,
+            Referral.status.not_in(workflow.HIDDEN_FROM_RECIPIENT),
+        )
+    else:
+        stmt = stmt.where(False)
+    if status:
+        stmt = stmt.where(Referral.status == status)
+    return stmt.order_by(Referral.created_at.desc(), Referral.id.desc())
+
+
+def get_referral_or_404(referral_id: int, user: User | None, *, mark_read: bool = True) -> Referral:
+    """The referral if the user may see it (404 otherwise); opening it has its effects.
+
+    The recipient's first look moves `requested` to `received`; an admin's look is audited.
+    """
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or not can_see(user, referral):
+        abort(404)
+    if user.is_admin:
+        record_audit(user, "referral.opened", referral, object_type="referral", object_id=referral.id)
+        db.session.commit()
+    elif mark_read:
+        open_referral(referral, user)
+    return referral
+
+
+def open_referral(referral: Referral, user: User) -> bool:
+    """Mark a `requested` referral `received` when its recipient opens it; True if this did it."""
+    if referral.status != workflow.REQUESTED or party_of(user, referral) != RECIPIENT:
+        return False
+    try:
+        transition(referral, user, workflow.RECEIVED)
+    except ChangedMeanwhile:
+        # Opened at the same moment elsewhere (another tab, the API): that is fine.
+        db.session.refresh(referral)
+        return False
+    return True
+
+
+# --- Sending ---------------------------------------------------------------------------------
+
+
+def _apply_input(referral: Referral, data: ReferralInput) -> None:
+    referral.practitioner = data.practitioner
+    referral.practitioner_name = data.practitioner.display_name
+    referral.patient_name = data.patient_name.strip()
+    referral.patient_phone = data.patient_phone.strip()
+    referral.patient_email = data.patient_email.strip()
+    referral.patient_birth_date = data.patient_birth_date
+    referral.conditions = list(data.conditions)
+    referral.reason = data.reason.strip()
+    referral.clinical_notes = data.clinical_notes.strip()
+    referral.urgency = data.urgency
+    referral.preferred_contact = data.preferred_contact
+    referral.consent = bool(data.consent)
+
+
+def check_ready_to_send(referral: Referral) -> None:
+    """A referral may leave only with a patient name, a reason, a listed recipient and consent."""
+    if not referral.patient_name:
+        raise InvalidReferral("The patient's name is required.")
+    if not referral.reason:
+        raise InvalidReferral("The reason for referral is required.")
+    if not referral.consent:
+        raise InvalidReferral("Please confirm that the patient consented to share these details.")
+    if referral.practitioner is None or not referral.practitioner.is_listed:
+        raise InvalidReferral("This practitioner is not listed any more.")
+    if referral.urgency not in URGENCIES:
+        raise InvalidReferral("Urgency must be routine, urgent or asap.")
+
+
+def create_referral(referrer: User, data: ReferralInput, *, draft: bool = False) -> Referral:
+    """Save a new referral: sent at once (verified providers) or kept as a draft."""
+    if not referrer.is_provider:
+        raise NotYourMove("Only healthcare providers send referrals.")
+    if not draft and not referrer.can_refer:
+        raise NotYourMove("Your account has not been verified yet: you can save drafts until it is.")
+    referral = Referral(
+        referrer=referrer,
+        referrer_name=referrer.display_name,
+        status=workflow.DRAFT if draft else workflow.REQUESTED,
+    )
+    _apply_input(referral, data)
+    if not draft:
+        check_ready_to_send(referral)
+        referral.created_at = utcnow()
+        _record(referral, referrer, workflow.REQUESTED, "")
+    db.session.add(referral)
+    db.session.flush()
+    if not draft:
+        notify(referral, RECIPIENT, "new")
+    db.session.commit()
+    return referral
+
+
+def update_draft(referral: Referral, user: User, data: ReferralInput) -> Referral:
+    """Change a draft (its author only)."""
+    if referral.status != workflow.DRAFT:
+        raise IllegalMove("Only drafts can be edited; this referral has been sent.")
+    if party_of(user, referral) != REFERRER:
+        raise NotYourMove("Only the author of a draft can edit it.")
+    _apply_input(referral, data)
+    db.session.commit()
+    return referral
+
+
+def delete_draft(referral: Referral, user: User) -> None:
+    """Throw a draft away (its author only); sent referrals are cancelled instead."""
+    if party_of(user, referral) != REFERRER:
+        raise NotYourMove("Only the author of a draft can delete it.")
+    if referral.status != workflow.DRAFT:
+        raise IllegalMove("Only drafts can be deleted; cancel a sent referral instead.")
+    db.session.delete(referral)
+    db.session.commit()
+
+
+# --- Moving ----------------------------------------------------------------------------------
+
+
+def _record(referral: Referral, actor: User, status: str, note: str) -> ReferralEvent:
+    event = ReferralEvent(status=status, actor=actor, actor_name=actor.display_name, note=note, at=utcnow())
+    referral.events.append(event)
+    return event
+
+
+def transition(
+    referral: Referral,
+    user: User,
+    target: str,
+    *,
+    note: str = "",
+    appointment_at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Referral:
+    """Make one move of the transition table, with its event and email, or raise why not."""
+    if target not in workflow.STATUSES:
+        raise InvalidReferral(f"Unknown status {target!r}; one of: {', '.join(workflow.STATUSES)}.")
+    party = party_of(user, referral)
+    if party not in workflow.parties_moving_to(target):
+        raise NotYourMove(f"You cannot move a referral to {target!r}.")
+    if expected_version is not None and expected_version != referral.version:
+        raise ChangedMeanwhile("This referral changed since you opened it. Please reload and try again.")
+    move = workflow.find_move(referral.status, target)
+    if move is None or move.party != party:
+        raise IllegalMove(f"A referral that is {referral.status!r} cannot become {target!r}.")
+    note = (note or "").strip()
+    if workflow.NOTE in move.needs and not note:
+        raise InvalidReferral(f"{move.note_label} is required.")
+    if workflow.APPOINTMENT in move.needs and appointment_at is None:
+        raise InvalidReferral("The date and time of the first appointment is required.")
+    if target == workflow.REQUESTED:
+        if not user.can_refer:
+            raise NotYourMove("Your account has not been verified yet: you can save drafts until it is.")
+        check_ready_to_send(referral)
+        referral.created_at = utcnow()
+    if target == workflow.REJECTED:
+        referral.rejection_reason = note
+    elif target == workflow.COMPLETED:
+        referral.outcome = note
+    elif target == workflow.IN_PROGRESS:
+        referral.appointment_at = appointment_at
+    referral.status = target
+    try:
+        # Any flush from here on (autoflush included) may find that someone else moved first.
+        _record(referral, user, target, note)
+        notify(referral, RECIPIENT if party == REFERRER else REFERRER, "new" if target == workflow.REQUESTED else "status")
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ChangedMeanwhile(
+            "Someone else changed this referral at the same moment. Please reload and try again."
+        ) from None
+    return referral
+
+
+def add_message(referral: Referral, user: User, body: str) -> ReferralMessage:
+    """Post a message on a referral's thread (the two parties only) and tell the other one."""
+    party = party_of(user, referral)
+    if party is None:
+        raise NotYourMove("Only the referring provider and the practitioner write on this thread.")
+    if referral.status == workflow.DRAFT:
+        raise IllegalMove("Send the referral before writing messages about it.")
+    body = (body or "").strip()
+    if not body:
+        raise InvalidReferral("Please write a message.")
+    message = ReferralMessage(author=user, author_name=user.display_name, body=body, created_at=utcnow())
+    referral.messages.append(message)
+    notify(referral, RECIPIENT if party == REFERRER else REFERRER, "message")
+    db.session.commit()
+    return message
+
+
+# --- Notifications ---------------------------------------------------------------------------
+
+
+def _email_of(referral: Referral, party: str) -> str | None:
+    if party == REFERRER:
+        return referral.referrer.email if referral.referrer is not None else None
+    practitioner = referral.practitioner
+    if practitioner is None:
+        return None
+    return practitioner.user.email if practitioner.user is not None else practitioner.email
+
+
+def referral_link(referral: Referral) -> str:
+    """The absolute link to a referral's page, for emails."""
+    base = current_app.config.get("SERVER_NAME_FOR_EMAIL", "").rstrip("/")
+    if has_request_context():
+        return base + url_for("referrals.detail", referral_id=referral.id)
+    # Moves made outside a request (CLI, tests) still need the route's path.
+    with current_app.test_request_context():
+        return base + url_for("referrals.detail", referral_id=referral.id)
+
+
+SUBJECTS = {
+    "new": "New referral #{id} on CST Directory",
+    "status": "Referral #{id} is now {status}",
+    "message": "New message about referral #{id}",
+}
+
+
+def notify(referral: Referral, party: str, kind: str) -> None:
+    """Queue an email to one party: something changed, with a link; never patient details."""
+    recipient = _email_of(referral, party)
+    if not recipient:
+        return
+    status = workflow.STATUS_LABELS[referral.status].lower()
+    queue_mail(
+        recipient,
+        SUBJECTS[kind].format(id=referral.id, status=status),
+        f"referral_{kind}",
+        referral_id=referral.id,
+        status=status,
+        urgency=URGENCY_LABELS.get(referral.urgency, referral.urgency),
+        link=referral_link(referral),
+    )
+
+
+# --- Lists for dashboards --------------------------------------------------------------------
+
+
+def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
+    """True when the referral waited more than 3 working days to be opened."""
+    return workflow.is_overdue(referral.status, referral.created_at, now or utcnow())
+
+
+def counts_by_status(user: User) -> dict[str, int]:
+    """How many referrals of each status the user may list."""
+    sub = visible_referrals(user).order_by(None).subquery()
+    rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all()
+    return {status: count for status, count in rows}
+
+
+def practitioner_inbox(user: User) -> dict:
+    """New referrals for a practitioner's dashboard: the `requested` ones, oldest first."""
+    new = []
+    if user.is_authenticated and user.is_practitioner:
+        stmt = visible_referrals(user, workflow.REQUESTED).order_by(None).order_by(Referral.created_at, Referral.id)
+        new = db.session.execute(stmt).scalars().all()
+    now = utcnow()
+    return {
+        "new": new,
+        "new_count": len(new),
+        "overdue_count": sum(1 for r in new if is_overdue(r, now)),
+        "overdue_ids": {r.id for r in new if is_overdue(r, now)},
+    }

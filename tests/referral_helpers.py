@@ -1,0 +1,87 @@
+"""Helpers for the referral tests: referrals in any status, API tokens, outbox reading."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from directory.extensions import db
+from directory.models import ApiToken, OutboxMessage, Referral
+from directory.referrals import service, workflow
+from directory.referrals.service import ReferralInput
+from tests.factories import condition
+
+PATIENT = {
+    "name": "Maria Zapatero-Quill",
+    "phone": "+1 303 555 0199",
+    "email": "maria.quill@patients.example",
+    "birth_date": "1984-07-21",
+}
+CLINICAL_NOTE = "History of bruxism; night guard since 2019"
+REASON = "Persistent jaw pain despite splint therapy"
+
+# The path from `requested` to each status, as (status, needs) steps taken in order.
+PATH_TO = {
+    workflow.REQUESTED: [],
+    workflow.RECEIVED: [workflow.RECEIVED],
+    workflow.ACCEPTED: [workflow.RECEIVED, workflow.ACCEPTED],
+    workflow.REJECTED: [workflow.RECEIVED, workflow.REJECTED],
+    workflow.IN_PROGRESS: [workflow.RECEIVED, workflow.ACCEPTED, workflow.IN_PROGRESS],
+    workflow.COMPLETED: [workflow.RECEIVED, workflow.ACCEPTED, workflow.IN_PROGRESS, workflow.COMPLETED],
+    workflow.CANCELLED: [workflow.CANCELLED],
+}
+APPOINTMENT = datetime(2031, 3, 4, 9, 30, tzinfo=UTC)
+
+
+def referral_input(practitioner_user, **overrides) -> ReferralInput:
+    """A complete referral to the practitioner of this user."""
+    data = {
+        "practitioner": practitioner_user.practitioner,
+        "patient_name": PATIENT["name"],
+        "patient_phone": PATIENT["phone"],
+        "patient_email": PATIENT["email"],
+        "patient_birth_date": datetime(1984, 7, 21).date(),
+        "conditions": [condition("tmj")],
+        "reason": REASON,
+        "clinical_notes": CLINICAL_NOTE,
+        "urgency": "urgent",
+        "consent": True,
+    }
+    data.update(overrides)
+    return ReferralInput(**data)
+
+
+def make_referral(provider, practitioner_user, status: str = workflow.REQUESTED, **overrides) -> Referral:
+    """A referral from provider to practitioner, moved along the lifecycle to `status`."""
+    if status == workflow.DRAFT:
+        return service.create_referral(provider, referral_input(practitioner_user, **overrides), draft=True)
+    referral = service.create_referral(provider, referral_input(practitioner_user, **overrides))
+    for step in PATH_TO[status]:
+        actor = provider if step == workflow.CANCELLED else practitioner_user
+        service.transition(
+            referral,
+            actor,
+            step,
+            note="A note" if step in (workflow.REJECTED, workflow.COMPLETED) else "",
+            appointment_at=APPOINTMENT if step == workflow.IN_PROGRESS else None,
+        )
+    assert referral.status == status
+    return referral
+
+
+def token_for(user) -> dict:
+    """Authorization headers with a fresh API token of this user."""
+    _, plain = ApiToken.issue(user, "tests")
+    db.session.commit()
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def outbox() -> list[OutboxMessage]:
+    """Every queued email, oldest first."""
+    db.session.expire_all()
+    return db.session.execute(db.select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+
+
+def assert_no_patient_details(text: str) -> None:
+    """None of the test patient's details, nor the clinical note, appears in the text."""
+    for secret in (*PATIENT.values(), "Zapatero", "555 0199", "1984", CLINICAL_NOTE, REASON, "bruxism"):
+        assert secret not in text, f"{secret!r} leaked"
