@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
+from geopy.exc import GeopyError
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
@@ -246,12 +247,12 @@ class CachedServiceGeocoder:
     def __init__(self, name: str, geocoder: Geocoder, min_delay_seconds: float) -> None:
         self.name = name
         self.geocoder = geocoder
+        # Errors are not swallowed here: lookup() must not cache a failure as "not found".
         self._geocode = RateLimiter(
             geocoder.geocode,
             min_delay_seconds=min_delay_seconds,
             max_retries=1,
-            swallow_exceptions=True,
-            return_value_on_exception=None,
+            swallow_exceptions=False,
         )
 
     def lookup(self, query: str) -> Place | None:
@@ -266,7 +267,11 @@ class CachedServiceGeocoder:
             db.select(GeocodeCache).filter_by(provider=self.name, query=key)
         ).scalar_one_or_none()
         if cached is None:
-            location = self._geocode(query, exactly_one=True, addressdetails=True)
+            try:
+                location = self._geocode(query, exactly_one=True, addressdetails=True)
+            except GeopyError:
+                current_app.logger.warning("geocoder %s failed for a query; not cached", self.name, exc_info=True)
+                return None
             cached = GeocodeCache(provider=self.name, query=key, found=location is not None)
             if location is not None:
                 cached.address = location.address[:500]
