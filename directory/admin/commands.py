@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import click
+from flask import current_app
 
 from directory.models.base import today as utc_today
 
@@ -22,7 +23,9 @@ def notify_expiring_command(today_) -> None:
     from directory.admin.verification import notify_expiring
 
     day: date = today_.date() if today_ is not None else utc_today()
-    warnings, notices = notify_expiring(day)
+    # Email links are built with url_for, which needs a request context outside a request.
+    with current_app.test_request_context("/"):
+        warnings, notices = notify_expiring(day)
     click.echo(f"{day.isoformat()}: {warnings} expiry warnings and {notices} expiry notices queued")
 
 
