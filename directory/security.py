@@ -17,6 +17,8 @@ CSP = (
 # A request id from a proxy is kept only when it is short and plain, so it can never
 # forge a log line or carry markup into the error page.
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# The largest id an INTEGER column holds (PostgreSQL's int4): ids beyond it are "not found".
+MAX_DB_ID = 2**31 - 1
 # Pages and API answers for a signed-in caller may hold private details: never cache them.
 PRIVATE_MIMETYPES = {"text/html", "application/json", "application/fhir+json"}
 
@@ -62,7 +64,7 @@ class DatabaseIdConverter(IntegerConverter):
     """
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002  (werkzeug's signature)
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_DB_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -114,3 +114,21 @@ def test_referral_operations_need_a_bearer_token(app):
                 assert operation["security"] == [{"bearerAuth": []}], path
             else:
                 assert operation["security"] == [], path
+
+
+def test_referral_api_answers_400_for_ids_and_pages_out_of_range(client, provider_user, practitioner_user):
+    """Found by the fuzzer: an id beyond INTEGER and a Unicode digit in `page` were 500s."""
+    headers = {"Authorization": f"Bearer {_api_token_for(provider_user)}"}
+    body = {
+        "practitioner_id": 2**70,
+        "patient": {"name": "Pat"},
+        "reason": "jaw pain",
+        "urgency": "routine",
+        "consent": True,
+    }
+    response = client.post(f"{API_PREFIX}/referrals", json=body, headers=headers)
+    assert response.status_code == 400 and "Unknown practitioner" in response.get_json()["error"]
+    for page in ["²", "١", "-1", "0", "1e3"]:
+        response = client.get(f"{API_PREFIX}/referrals", query_string={"page": page}, headers=headers)
+        assert response.status_code == 400, page
+        assert response.is_json

@@ -16,6 +16,7 @@ from directory.models.base import today
 from directory.referrals import service, workflow
 from directory.referrals.fhir import referral_bundle
 from directory.referrals.service import ReferralError, ReferralInput, get_referral_or_404
+from directory.security import MAX_DB_ID as MAX_ID
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -145,6 +146,8 @@ def _referral_input(body: dict) -> ReferralInput:
     practitioner_id = body.get("practitioner_id")
     if isinstance(practitioner_id, bool) or not isinstance(practitioner_id, int):
         raise BadRequest("practitioner_id must be an integer.")
+    if not 1 <= practitioner_id <= MAX_ID:  # a larger number would overflow the database driver
+        raise BadRequest(f"Unknown practitioner {practitioner_id}.")
     practitioner = db.session.get(Practitioner, practitioner_id)
     if practitioner is None or not practitioner.is_listed:
         raise BadRequest(f"Unknown practitioner {practitioner_id}.")
@@ -192,7 +195,8 @@ def _page_arg(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # isascii(): "²".isdigit() is true, but int("²") fails.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise BadRequest(f"{name} must be a whole number from 1 to {maximum}.")
     return int(raw)
 
