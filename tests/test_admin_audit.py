@@ -1,0 +1,102 @@
+"""The audit log records every admin action and can be read, filtered and paged, never edited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from directory.audit import record_audit
+from directory.extensions import db
+from directory.models import AuditLog, Role
+from tests.admin_support import admin_client, audit_entries  # noqa: F401
+from tests.factories import PractitionerFactory, UserFactory
+
+
+def _entry(actor, action, object_type="Practitioner", object_id=1, at=None, **kwargs):
+    entry = record_audit(actor, action, object_type=object_type, object_id=object_id, **kwargs)
+    if at is not None:
+        entry.at = at
+    db.session.commit()
+    return entry
+
+
+def test_record_audit_names_the_record_and_keeps_values_before_and_after(admin_user):
+    practitioner = PractitionerFactory()
+    record_audit(
+        admin_user, "practitioner.suspended", practitioner, before={"suspended": False}, after={"suspended": True}
+    )
+    db.session.commit()
+    [entry] = audit_entries()
+    assert (entry.actor_id, entry.actor_email) == (admin_user.id, "admin@example.org")
+    assert (entry.object_type, entry.object_id) == ("Practitioner", str(practitioner.id))
+    assert entry.before == {"suspended": False} and entry.after == {"suspended": True}
+
+
+def test_record_audit_accepts_no_actor_and_explicit_records(app):
+    record_audit(None, "referral.opened", object_type="Referral", object_id=42, after={"status": "requested"})
+    db.session.commit()
+    [entry] = audit_entries("referral.opened")
+    assert entry.actor_id is None and entry.object_id == "42"
+
+
+def test_audit_page_lists_entries_newest_first_with_values(admin_client, admin_user):  # noqa: F811
+    _entry(
+        admin_user,
+        "practitioner.suspended",
+        after={"reason": "Complaint about claims"},
+        at=datetime(2031, 1, 1, tzinfo=UTC),
+    )
+    _entry(admin_user, "user.disabled", object_type="User", object_id=7, at=datetime(2031, 1, 2, tzinfo=UTC))
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert html.index("<code>user.disabled</code>") < html.index("<code>practitioner.suspended</code>")
+    assert "Complaint about claims" in html and "admin@example.org" in html and "2031-01-02" in html
+
+
+def test_audit_page_filters_by_actor_action_record_and_dates(admin_client, admin_user):  # noqa: F811
+    other = UserFactory(role=Role.ADMIN, email="second.admin@example.org")
+    _entry(admin_user, "practitioner.suspended", object_id=1, at=datetime(2031, 1, 1, 12, tzinfo=UTC))
+    _entry(other, "practitioner.published", object_id=2, at=datetime(2031, 1, 5, 12, tzinfo=UTC))
+    _entry(other, "condition.renamed", object_type="Condition", object_id=3, at=datetime(2031, 1, 9, 12, tzinfo=UTC))
+
+    def actions(query: str) -> list[str]:
+        html = admin_client.get("/admin/audit?" + query).get_data(as_text=True)
+        table = html[html.index("<tbody>") :]
+        return [
+            a
+            for a in ("practitioner.suspended", "practitioner.published", "condition.renamed")
+            if f"<code>{a}</code>" in table
+        ]
+
+    assert actions("actor=second.admin") == ["practitioner.published", "condition.renamed"]
+    assert actions("action=practitioner.suspended") == ["practitioner.suspended"]
+    assert actions("object_type=Condition") == ["condition.renamed"]
+    assert actions("object_type=Practitioner&object_id=2") == ["practitioner.published"]
+    assert actions("date_from=2031-01-05&date_to=2031-01-05") == ["practitioner.published"]
+    assert actions("date_from=2031-01-02") == ["practitioner.published", "condition.renamed"]
+    assert actions("date_to=2031-01-04") == ["practitioner.suspended"]
+
+
+def test_audit_page_refuses_a_bad_date_clearly(admin_client):  # noqa: F811
+    response = admin_client.get("/admin/audit?date_from=yesterday")
+    assert response.status_code == 400 and "Not a valid date value." in response.get_data(as_text=True)
+
+
+def test_audit_page_is_paginated(admin_client, admin_user):  # noqa: F811
+    start = datetime(2031, 1, 1, tzinfo=UTC)
+    for i in range(55):
+        record_audit(admin_user, "user.enabled", object_type="User", object_id=i).at = start + timedelta(minutes=i)
+    db.session.commit()
+    first = admin_client.get("/admin/audit?action=user.enabled").get_data(as_text=True)
+    assert "55 entries" in first and "Page 1 of 2" in first
+    assert "page=2" in first and "action=user.enabled" in first
+    second = admin_client.get("/admin/audit?action=user.enabled&page=2").get_data(as_text=True)
+    assert second.count("<code>user.enabled</code>") == 5
+
+
+def test_the_audit_log_cannot_be_changed_from_the_site(app, admin_client, admin_user):  # noqa: F811
+    _entry(admin_user, "user.disabled")
+    for rule in app.url_map.iter_rules():
+        if "audit" in rule.rule:
+            assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule.rule
+    assert admin_client.post("/admin/audit").status_code in (400, 405)
+    assert admin_client.delete("/admin/audit").status_code == 405
+    assert db.session.execute(db.select(db.func.count(AuditLog.id))).scalar() == 1

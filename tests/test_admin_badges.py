@@ -1,0 +1,76 @@
+"""Patients can see what Verified means: the public page, and badges that link there with their details."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from directory.models import VerificationStatus
+from tests.factories import CertificationFactory, PractitionerFactory
+
+
+def test_how_we_verify_page_explains_each_body_and_what_verified_means(client):
+    response = client.get("/how-we-verify")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "How we verify practitioners" in html
+    for text in (
+        "Upledger Institute International",
+        "CST-T",
+        "CST-D",
+        "Biodynamic Craniosacral Therapy Association of North America",
+        "RCST",
+        "700-hour foundation training",
+    ):
+        assert text in html
+    assert "What “Verified” means" in html and "What “Verified” does not mean" in html
+    assert "How often we check again" in html
+    assert "public member register" in html and "certificate" in html and "contacting the certifying body" in html
+
+
+def _verified_practitioner(name="Vera Verified"):
+    practitioner = PractitionerFactory(display_name=name, latitude=40.02, longitude=-105.27)
+    CertificationFactory(
+        practitioner=practitioner,
+        credential="CST-D",
+        status=VerificationStatus.VERIFIED,
+        verified_at=datetime(2031, 2, 3, 10, tzinfo=UTC),
+        verification_source="register checked",
+    )
+    return practitioner
+
+
+def _badges(html: str) -> list[str]:
+    return re.findall(r'<a class="badge badge-verified verified-badge"[^>]*>.*?</a>', html, re.S)
+
+
+def test_profile_badge_links_to_how_we_verify_and_tells_body_credential_and_date(client):
+    practitioner = _verified_practitioner()
+    html = client.get(f"/practitioners/{practitioner.id}").get_data(as_text=True)
+    [badge] = _badges(html)
+    assert 'href="/how-we-verify#verified"' in badge
+    assert 'title="Upledger Institute International: CST-D, verified 3 Feb 2031"' in badge
+    # The same details are inside the link, shown on hover and on keyboard focus (CSS, no script).
+    assert '<span class="badge-tip">' in badge and "verified 3 Feb 2031" in badge
+
+
+def test_search_result_badges_link_to_how_we_verify_too(client):
+    _verified_practitioner("Sara Searchable")
+    html = client.get("/search?near=80302&radius=25").get_data(as_text=True)
+    [badge] = _badges(html)
+    assert "/how-we-verify" in badge and "Upledger Institute International: CST-D" in badge
+
+
+def test_unverified_credentials_get_no_verified_badge(client):
+    practitioner = PractitionerFactory()
+    CertificationFactory(practitioner=practitioner, credential="CST-T")
+    html = client.get(f"/practitioners/{practitioner.id}").get_data(as_text=True)
+    assert _badges(html) == []
+
+
+def test_badge_tooltip_is_styled_without_inline_script_or_style(client):
+    practitioner = _verified_practitioner()
+    html = client.get(f"/practitioners/{practitioner.id}").get_data(as_text=True)
+    assert "style=" not in html and "onmouseover" not in html
+    css = client.get("/static/css/app.css").get_data(as_text=True)
+    assert ".verified-badge:focus .badge-tip" in css and ".verified-badge:hover .badge-tip" in css
