@@ -132,3 +132,43 @@ def test_referral_api_answers_400_for_ids_and_pages_out_of_range(client, provide
         response = client.get(f"{API_PREFIX}/referrals", query_string={"page": page}, headers=headers)
         assert response.status_code == 400, page
         assert response.is_json
+
+
+def test_a_whole_referral_over_the_api_matches_the_documented_schemas(app, client, provider_user, practitioner_user):
+    """A valid referral (which random data rarely builds) through every documented operation."""
+    schema = schemathesis.openapi.from_wsgi(f"{API_PREFIX}/openapi.json", app)
+    provider = {"Authorization": f"Bearer {_api_token_for(provider_user)}"}
+    practitioner = {"Authorization": f"Bearer {_api_token_for(practitioner_user)}"}
+
+    def conforms(method: str, path: str, response) -> dict:
+        schema.find_operation_by_path(method, path).validate_response(response)
+        return response.get_json()
+
+    body = {
+        "practitioner_id": practitioner_user.practitioner.id,
+        "patient": {"name": "Pat Patient", "phone": "+1 303 555 0100", "birth_date": "1980-02-03"},
+        "conditions": ["tmj"],
+        "reason": "Jaw pain",
+        "urgency": "routine",
+        "consent": True,
+    }
+    created = conforms("post", "/referrals", client.post(f"{API_PREFIX}/referrals", json=body, headers=provider))
+    rid = created["id"]
+    conforms("get", "/referrals", client.get(f"{API_PREFIX}/referrals", headers=provider))
+    conforms("get", "/referrals/{referral_id}", client.get(f"{API_PREFIX}/referrals/{rid}", headers=practitioner))
+    for move in [
+        {"status": "accepted"},
+        {"status": "in-progress", "appointment_at": "2031-03-04T09:30:00Z"},
+        {"status": "completed", "note": "Six sessions; much better."},
+    ]:
+        response = client.post(f"{API_PREFIX}/referrals/{rid}/transitions", json=move, headers=practitioner)
+        assert response.status_code == 200, response.get_json()
+        conforms("post", "/referrals/{referral_id}/transitions", response)
+    illegal = client.post(
+        f"{API_PREFIX}/referrals/{rid}/transitions", json={"status": "accepted"}, headers=practitioner
+    )
+    assert illegal.status_code == 409
+    conforms("post", "/referrals/{referral_id}/transitions", illegal)
+    fhir = client.get(f"{API_PREFIX}/referrals/{rid}/fhir", headers=provider)
+    assert conforms("get", "/referrals/{referral_id}/fhir", fhir)["resourceType"] == "Bundle"
+    conforms("get", "/me", client.get(f"{API_PREFIX}/me", headers=provider))

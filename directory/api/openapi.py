@@ -124,8 +124,8 @@ SCHEMAS: dict[str, dict] = {
     "Patient": _object(
         ["name"],
         name={"type": "string", "minLength": 1, "maxLength": 120},
-        phone={"type": "string", "maxLength": 40},
-        email={"type": "string", "maxLength": 254},
+        phone=_nullable({"type": "string", "maxLength": 40}),
+        email=_nullable({"type": "string", "maxLength": 254}),
         birth_date=_nullable({"type": "string", "format": "date"}),
     ),
     "ReferralEvent": _object(
