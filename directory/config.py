@@ -54,6 +54,10 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "SERVER_NAME_FOR_EMAIL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
+        # Patient enquiry spam protection: minimum seconds between showing and sending the
+        # form, and the rate limit per address (Flask-Limiter syntax).
+        "ENQUIRY_MIN_SECONDS": float(os.environ.get("ENQUIRY_MIN_SECONDS", "3")),
+        "ENQUIRY_RATE_LIMIT": os.environ.get("ENQUIRY_RATE_LIMIT", "5 per hour"),
     }
 
 
