@@ -196,7 +196,9 @@ def test_the_list_is_paginated_up_to_100_a_page(client, provider_user, practitio
     assert client.get("/api/v1/referrals?status=completed", headers=headers).get_json()["count"] == 0
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=abc", "per_page=0", "per_page=101", "per_page=x", "status=nope"])
+@pytest.mark.parametrize(
+    "query", ["page=0", "page=-1", "page=abc", "per_page=0", "per_page=101", "per_page=x", "status=nope"]
+)
 def test_bad_list_parameters_answer_400(client, provider_user, query):
     response = client.get(f"/api/v1/referrals?{query}", headers=token_for(provider_user))
     assert response.status_code == 400
@@ -217,8 +219,18 @@ def test_first_read_by_the_practitioner_marks_the_referral_received(client, prov
     assert data["status"] == "requested"
     headers = token_for(practitioner_user)
     data = client.get(f"/api/v1/referrals/{referral.id}", headers=headers).get_json()
-    assert set(data) >= {"id", "status", "practitioner_id", "referrer", "patient", "conditions", "reason",
-                         "urgency", "created_at", "events"}
+    assert set(data) >= {
+        "id",
+        "status",
+        "practitioner_id",
+        "referrer",
+        "patient",
+        "conditions",
+        "reason",
+        "urgency",
+        "created_at",
+        "events",
+    }
     assert data["status"] == "received"
     assert [e["status"] for e in data["events"]] == ["requested", "received"]
     assert data["events"][1]["actor"] == "Pat Practitioner"
@@ -277,8 +289,14 @@ def test_declining_needs_a_reason(client, provider_user, practitioner_user):
 
 @pytest.mark.parametrize(
     "body",
-    [{"status": "finished"}, {"status": 3}, {}, {"status": "in-progress", "appointment_at": "next tuesday"},
-     {"status": "accepted", "note": ["x"]}, {"status": "accepted", "version": "1"}],
+    [
+        {"status": "finished"},
+        {"status": 3},
+        {},
+        {"status": "in-progress", "appointment_at": "next tuesday"},
+        {"status": "accepted", "note": ["x"]},
+        {"status": "accepted", "version": "1"},
+    ],
 )
 def test_bad_transition_bodies_answer_400(client, provider_user, practitioner_user, body):
     referral = make_referral(provider_user, practitioner_user, status=workflow.RECEIVED)
@@ -304,7 +322,9 @@ def test_wrong_party_403_illegal_move_409_stranger_404(
 
 def test_a_move_based_on_an_old_version_is_told_to_reload(client, provider_user, practitioner_user):
     referral = make_referral(provider_user, practitioner_user, status=workflow.RECEIVED)
-    response = post_move(client, referral.id, token_for(practitioner_user), status="accepted", version=referral.version - 1)
+    response = post_move(
+        client, referral.id, token_for(practitioner_user), status="accepted", version=referral.version - 1
+    )
     assert response.status_code == 409
     assert "reload" in response.get_json()["error"]
 
@@ -429,7 +449,11 @@ def test_many_api_moves_at_once_leave_a_consistent_history(app, provider_user, p
     def accept():
         client = app.test_client()
         start.wait()
-        codes.append(client.post(f"/api/v1/referrals/{rid}/transitions", json={"status": "accepted"}, headers=headers).status_code)
+        codes.append(
+            client.post(
+                f"/api/v1/referrals/{rid}/transitions", json={"status": "accepted"}, headers=headers
+            ).status_code
+        )
 
     threads = [threading.Thread(target=accept) for _ in range(8)]
     for thread in threads:

@@ -76,7 +76,9 @@ def referral_bundle(referral: Referral) -> dict:
     }
     if referrer is not None:
         if referrer.registration_number:
-            requester["identifier"] = [{"system": f"{_site()}/provider-registration", "value": referrer.registration_number}]
+            requester["identifier"] = [
+                {"system": f"{_site()}/provider-registration", "value": referrer.registration_number}
+            ]
         if referrer.profession:
             requester["qualification"] = [{"code": {"text": referrer.profession}}]
         if referrer.phone:

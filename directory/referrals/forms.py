@@ -38,7 +38,9 @@ class ReferralForm(FlaskForm):
     patient_name = StringField(
         "Patient's full name", validators=[DataRequired(), Length(max=120)], render_kw={"autocomplete": "off"}
     )
-    patient_phone = StringField("Patient's phone", validators=[Optional(), Length(max=40)], render_kw={"autocomplete": "off"})
+    patient_phone = StringField(
+        "Patient's phone", validators=[Optional(), Length(max=40)], render_kw={"autocomplete": "off"}
+    )
     patient_email = EmailField(
         "Patient's email", validators=[Optional(), Email(), Length(max=254)], render_kw={"autocomplete": "off"}
     )

@@ -82,7 +82,7 @@ class ReferralInput:
 
 
 def party_of(user: User | None, referral: Referral) -> str | None:
-    """"referrer", "recipient" or None (admins and strangers are no party)."""
+    """ "referrer", "recipient" or None (admins and strangers are no party)."""
     if user is None or not user.is_authenticated:
         return None
     if user.is_provider and referral.referrer_id == user.id:
@@ -278,7 +278,9 @@ def transition(
     try:
         # Any flush from here on (autoflush included) may find that someone else moved first.
         _record(referral, user, target, note)
-        notify(referral, RECIPIENT if party == REFERRER else REFERRER, "new" if target == workflow.REQUESTED else "status")
+        notify(
+            referral, RECIPIENT if party == REFERRER else REFERRER, "new" if target == workflow.REQUESTED else "status"
+        )
         db.session.commit()
     except StaleDataError:
         db.session.rollback()

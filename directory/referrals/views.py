@@ -21,8 +21,14 @@ from directory.referrals.service import ReferralError, ReferralInput, get_referr
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
 # Routes about one referral: strangers, signed in or not, get 404 (never a hint it exists).
-ONE_REFERRAL_ENDPOINTS = {"referrals.detail", "referrals.letter", "referrals.move", "referrals.message",
-                          "referrals.edit", "referrals.delete"}
+ONE_REFERRAL_ENDPOINTS = {
+    "referrals.detail",
+    "referrals.letter",
+    "referrals.move",
+    "referrals.message",
+    "referrals.edit",
+    "referrals.delete",
+}
 
 
 @bp.before_request
