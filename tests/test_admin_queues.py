@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 from directory.extensions import db
@@ -9,7 +10,7 @@ from directory.models import Role, VerificationStatus
 from directory.models.accounts import ProviderStatus
 from directory.models.base import today, utcnow
 from tests.admin_support import admin_client, audit_entries, fresh, outbox  # noqa: F401
-from tests.conftest import submit_form
+from tests.conftest import login, submit_form
 from tests.factories import CertificationFactory, PractitionerFactory, UserFactory, body
 
 
@@ -38,13 +39,45 @@ def test_credential_queue_lists_pending_certifications_oldest_first_with_their_d
     assert f"/admin/credentials/{older.id}/verify" in html and f"/admin/credentials/{newer.id}/reject" in html
 
 
-def test_credential_queue_shows_the_evidence_file_inline(app, admin_client):  # noqa: F811
-    cert = _pending(evidence_path="x/cert.png", evidence_name="cert.png", evidence_mimetype="image/png")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def _with_evidence(app, data: bytes, name: str, mimetype: str):
+    stored = f"{name}-stored"
+    with open(os.path.join(app.config["UPLOAD_FOLDER"], stored), "wb") as out:
+        out.write(data)
+    return _pending(evidence_path=stored, evidence_name=name, evidence_mimetype=mimetype)
+
+
+def test_credential_queue_shows_image_and_pdf_evidence_inline(app, admin_client):  # noqa: F811
+    image = _with_evidence(app, PNG, "certificate.png", "image/png")
+    pdf = _with_evidence(app, PDF, "certificate.pdf", "application/pdf")
     html = admin_client.get("/admin/credentials").get_data(as_text=True)
-    if "practitioners.evidence" in app.view_functions:
-        assert "<img" in html and f"{cert.id}" in html and "cert.png" in html
-    else:
-        assert "cert.png" not in html or "No evidence" in html
+    assert f'<img class="evidence img-fluid border mb-2" src="/admin/credentials/{image.id}/evidence"' in html
+    assert f'<iframe class="evidence evidence-pdf border mb-2" src="/admin/credentials/{pdf.id}/evidence"' in html
+    response = admin_client.get(f"/admin/credentials/{image.id}/evidence")
+    assert response.status_code == 200 and response.data == PNG and response.mimetype == "image/png"
+    response = admin_client.get(f"/admin/credentials/{pdf.id}/evidence")
+    assert response.data == PDF and response.headers["Content-Disposition"] == "inline"
+    # The queue page may frame it; nothing else may, and it runs nothing.
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_evidence_is_not_served_when_missing(admin_client):  # noqa: F811
+    without = _pending()
+    gone = _pending(evidence_path="no-such-file.png", evidence_name="x.png", evidence_mimetype="image/png")
+    assert "No evidence file uploaded." in admin_client.get("/admin/credentials").get_data(as_text=True)
+    assert admin_client.get(f"/admin/credentials/{without.id}/evidence").status_code == 404
+    assert admin_client.get(f"/admin/credentials/{gone.id}/evidence").status_code == 404
+
+
+def test_evidence_is_not_shown_to_other_practitioners(app, client, other_practitioner_user):
+    cert = _with_evidence(app, PNG, "certificate.png", "image/png")
+    login(client, other_practitioner_user)
+    assert client.get(f"/admin/credentials/{cert.id}/evidence").status_code == 404
 
 
 def test_admin_verifies_a_credential_saying_how_and_the_practitioner_is_emailed(admin_client, admin_user):  # noqa: F811

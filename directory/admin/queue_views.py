@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -12,14 +12,26 @@ from directory.admin.views import bp
 from directory.extensions import db
 from directory.models import Certification, Role, User
 
+# Evidence types shown inline (the practitioners area accepts only these, judged from the content).
+INLINE_EVIDENCE = {"application/pdf", "image/png", "image/jpeg"}
+# The inline evidence response may be framed by the queue page, and runs nothing of its own.
+EVIDENCE_CSP = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+
 
 def evidence_url(cert: Certification) -> str | None:
-    """The link to a certification's evidence file (served by the practitioners area), if any."""
+    """The link that shows a certification's evidence inline in the queue, if it has a file."""
+    if not cert.evidence_path or cert.evidence_mimetype not in INLINE_EVIDENCE:
+        return None
+    return url_for("admin.credential_evidence", certification_id=cert.id)
+
+
+def download_url(cert: Certification) -> str | None:
+    """The download link of the evidence (served by the practitioners area), if any."""
     if not cert.evidence_path:
         return None
     try:
         return url_for("practitioners.evidence", certification_id=cert.id)
-    except BuildError:  # the evidence route is not there (yet)
+    except BuildError:  # the practitioners area does not serve it
         return None
 
 
@@ -34,11 +46,17 @@ def _render_credentials(forms: dict | None = None, status: int = 200):
         )
         for cert in certs
     ]
-    return render_template("admin/credentials.html", rows=rows, evidence_url=evidence_url), status
+    return render_template(
+        "admin/credentials.html", rows=rows, evidence_url=evidence_url, download_url=download_url
+    ), status
 
 
-def _certification_or_404(certification_id: int) -> Certification:
-    return db.get_or_404(Certification, certification_id)
+def _certification_or_404(certification_id: int, lock: bool = False) -> Certification:
+    # A decision locks the row (on PostgreSQL), so two admins cannot both decide the same credential.
+    cert = db.session.get(Certification, certification_id, with_for_update=lock)
+    if cert is None:
+        abort(404)
+    return cert
 
 
 @bp.get("/credentials")
@@ -47,10 +65,27 @@ def credentials():
     return _render_credentials()
 
 
+@bp.get("/credentials/<int:certification_id>/evidence")
+def credential_evidence(certification_id: int):
+    """A certification's evidence file, inline, for the queue page to frame (admins only)."""
+    from directory.practitioners.evidence import evidence_file
+
+    cert = _certification_or_404(certification_id)
+    path = evidence_file(cert.evidence_path) if cert.evidence_path else None
+    if path is None or cert.evidence_mimetype not in INLINE_EVIDENCE:
+        abort(404)
+    response = send_file(path, mimetype=cert.evidence_mimetype, download_name=cert.evidence_name or "evidence")
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Content-Security-Policy"] = EVIDENCE_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.post("/credentials/<int:certification_id>/verify")
 def verify_credential(certification_id: int):
     """Verify a pending credential, saying how it was checked."""
-    cert = _certification_or_404(certification_id)
+    cert = _certification_or_404(certification_id, lock=True)
     form = VerifyCertificationForm()
     if not form.validate_on_submit():
         return _render_credentials({("verify", cert.id): form}, 400)
@@ -67,7 +102,7 @@ def verify_credential(certification_id: int):
 @bp.post("/credentials/<int:certification_id>/reject")
 def reject_credential(certification_id: int):
     """Reject a pending credential with a reason the practitioner reads."""
-    cert = _certification_or_404(certification_id)
+    cert = _certification_or_404(certification_id, lock=True)
     form = RejectForm()
     if not form.validate_on_submit():
         return _render_credentials({("reject", cert.id): form}, 400)
@@ -95,8 +130,8 @@ def _render_providers(forms: dict | None = None, status: int = 200):
 
 
 def _provider_or_404(user_id: int) -> User:
-    user = db.get_or_404(User, user_id)
-    if user.role != Role.PROVIDER:
+    user = db.session.get(User, user_id, with_for_update=True)
+    if user is None or user.role != Role.PROVIDER:
         abort(404)
     return user
 
