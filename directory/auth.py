@@ -39,6 +39,27 @@ def role_required(*roles: Role, hide: bool = False):
     return decorator
 
 
+CONFIRM_FIRST = (
+    "Please confirm your email address first: follow the link we emailed you. "
+    "You can ask for a new link on your account page."
+)
+
+
+def confirmed_required(view):
+    """Signed-in users whose email is confirmed; unconfirmed ones get 403 with how to confirm."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_confirmed:
+            from directory.errors import error_response
+
+            return error_response(403, CONFIRM_FIRST)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def admin_required(view):
     """Admin pages answer 404 to everyone else, signed in or not."""
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from directory.api.serializers import practitioner_detail, practitioner_summary
+from directory.auth import api_login_required
 from directory.extensions import csrf
 from directory.public.views import all_conditions, get_listed_practitioner_or_404
 from directory.search import SearchError, parse_search_args, search_practitioners
@@ -48,6 +49,14 @@ def get_practitioner(practitioner_id: int):
 def list_conditions():
     """The condition taxonomy."""
     return jsonify([{"slug": c.slug, "name": c.name} for c in all_conditions()])
+
+
+@bp.get("/me")
+@api_login_required
+def me():
+    """Who the token (or the signed-in session) belongs to."""
+    user = g.api_user
+    return jsonify(id=user.id, email=user.email, role=user.role.value)
 
 
 @bp.get("/openapi.json")
