@@ -37,7 +37,7 @@ def configure_engine(engine: Engine) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _sync_condition_bits(session: Session, flush_context, instances) -> None:  # noqa: ARG001
-    """Copy each practitioner's condition bits onto their locations before they are written."""
+    """Copy each practitioner's condition bits and listed flag onto their locations before they are written."""
     from directory.models import PracticeLocation, Practitioner
 
     touched = set()
@@ -48,6 +48,9 @@ def _sync_condition_bits(session: Session, flush_context, instances) -> None:  #
             touched.add(obj.practitioner)
     for practitioner in touched:
         bits = practitioner.condition_bits
+        listed = bool(practitioner.published) and not practitioner.suspended
         for location in practitioner.locations:
             if location.condition_bits != bits:
                 location.condition_bits = bits
+            if location.listed != listed:
+                location.listed = listed

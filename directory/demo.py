@@ -275,6 +275,7 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
         if cc in ("US", "CA")
         else f"{PHONE_PREFIX.get(cc, '+49 30 555 0')}{rng.randint(0, 999):03d}"
     )
+    published = rng.random() < 0.98
     slug = f"{last}-{first}".lower().replace(" ", "-").encode("ascii", "ignore").decode()
     batch.add(
         Practitioner.__table__,
@@ -295,7 +296,7 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
             "currency": currency,
             "languages": ", ".join(languages),
             "wheelchair_accessible": rng.random() < 0.4,
-            "published": rng.random() < 0.98,
+            "published": published,
             "suspended": False,
             "suspension_reason": "",
             "created_at": ref["now"],
@@ -322,6 +323,7 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
                 "latitude": lat,
                 "longitude": lon,
                 "condition_bits": bits,
+                "listed": published,
             },
         )
     group = "NA" if cc in ("US", "CA") else "UK" if cc in ("GB", "IE") else "OTHER"

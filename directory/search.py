@@ -1,9 +1,13 @@
 """The one practitioner search behind both the HTML page and the JSON API.
 
-Candidates are narrowed by an index (a latitude/longitude bounding box on the
-composite B-tree index on SQLite, a GiST ``earth_box`` on PostgreSQL), then the
-great-circle distance, the grouping per practitioner (nearest location), the sort
-and the LIMIT all run in SQL. Only the practitioners on the page become ORM objects.
+On SQLite, candidates come from one covering composite B-tree index on practice
+locations (listed, latitude, longitude, condition bits, practitioner): a bounding box
+narrows them, and the great-circle distance is computed only for points outside the
+circle's inscribed box. The count is answered from that index alone; the page's rows
+come from a circle that starts small (sized from the count) and doubles up to the asked
+radius, with distance, grouping per practitioner (nearest location), sort and LIMIT in
+SQL. PostgreSQL narrows with a GiST ``earth_box`` instead. Only the practitioners on the
+page become ORM objects.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy import and_, exists, func, literal, literal_column, or_, select
 from sqlalchemy.orm import selectinload
 
 from directory.extensions import db
@@ -95,11 +99,16 @@ def _distance_sql(lat: float, lon: float):
     km away, far from the antipode, so no clamp is needed.
     """
     loc = PracticeLocation.__table__.c
-    half_dlat = func.radians(loc.latitude - lat) / 2
-    half_dlon = func.radians(loc.longitude - lon) / 2
-    a = func.sin(half_dlat) * func.sin(half_dlat) + literal(math.cos(math.radians(lat))) * func.cos(
-        func.radians(loc.latitude)
-    ) * func.sin(half_dlon) * func.sin(half_dlon)
+    half_radian = math.pi / 360  # degrees to radians, halved
+    sin_half_dlat = func.sin((loc.latitude - lat) * half_radian)
+    sin_half_dlon = func.sin((loc.longitude - lon) * half_radian)
+    a = (
+        sin_half_dlat * sin_half_dlat
+        + literal(math.cos(math.radians(lat)))
+        * func.cos(loc.latitude * (math.pi / 180))
+        * sin_half_dlon
+        * sin_half_dlon
+    )
     return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
 
 
@@ -140,62 +149,114 @@ def _index_filter(lat: float, lon: float, radius_km: float):
     )
 
 
-def _candidates(query: SearchQuery, radius_km: float):
-    """Per practitioner within radius_km and matching every filter: id and nearest distance."""
+def inner_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float] | None:
+    """A latitude/longitude box wholly inside the circle (its points need no distance), or None.
+
+    None near the poles and the ±180° meridian, where every candidate gets the exact distance.
+    """
+    delta = radius_km / EARTH_RADIUS_KM
+    half_lat = math.degrees(delta) / math.sqrt(2)
+    if abs(lat) + math.degrees(delta) > 80:
+        return None
+    target = math.sin(delta / 2) ** 2
+    dlon = math.pi
+    for corner in (lat - half_lat, lat + half_lat):
+        rest = target - math.sin(math.radians(corner - lat) / 2) ** 2
+        scale = math.cos(math.radians(lat)) * math.cos(math.radians(corner))
+        dlon = min(dlon, 2 * math.asin(min(1.0, math.sqrt(rest / scale))))
+    # Shrink a little: rounding must never put a point of the box outside the circle.
+    half_lat, dlon = half_lat * 0.999, math.degrees(dlon) * 0.999
+    if lon - dlon < -180 or lon + dlon > 180:
+        return None
+    return lat - half_lat, lat + half_lat, lon - dlon, lon + dlon
+
+
+def _within(query: SearchQuery, radius_km: float, distance) -> list:
+    """WHERE clauses: listed locations within radius_km carrying the asked condition bits.
+
+    Everything here is answered from the covering index on practice_locations; the
+    exact distance is computed only for points outside the circle's inscribed box.
+    """
     loc = PracticeLocation.__table__.c
-    prac = Practitioner.__table__.c
-    distance = _distance_sql(query.latitude, query.longitude)
-    where = [_index_filter(query.latitude, query.longitude, radius_km), distance <= radius_km]
+    where = [loc.listed.is_(True), _index_filter(query.latitude, query.longitude, radius_km)]
+    box = inner_box(query.latitude, query.longitude, radius_km)
+    if box is None:
+        where.append(distance <= radius_km)
+    else:
+        min_lat, max_lat, min_lon, max_lon = box
+        inside = and_(loc.latitude.between(min_lat, max_lat), loc.longitude.between(min_lon, max_lon))
+        where.append(or_(inside, distance <= radius_km))
     mask = query.condition_mask
     if mask:
         where.append(loc.condition_bits.op("&")(mask) == mask)
-    nearest = (
-        select(loc.practitioner_id.label("pid"), func.min(distance).label("distance"))
-        .where(*where)
-        .group_by(loc.practitioner_id)
-        .subquery()
-    )
-    filters = [prac.published.is_(True), prac.suspended.is_(False)]
+    return where
+
+
+def _practitioner_filters(query: SearchQuery) -> list:
+    """Filters on the practitioner (accepting, language, verified); empty for most searches."""
+    prac = Practitioner.__table__.c
+    filters = []
     if query.accepting_only:
         filters.append(prac.accepting_new_patients.is_(True))
     if query.language:
         pattern = "%" + query.language.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         filters.append(func.lower(prac.languages).like(pattern, escape="\\"))
     if query.verified_only:
-        filters.append(
-            exists().where(
-                Certification.practitioner_id == prac.id,
-                Certification.is_currently_verified,
-            )
+        filters.append(exists().where(Certification.practitioner_id == prac.id, Certification.is_currently_verified))
+    return filters
+
+
+def _count(query: SearchQuery) -> int:
+    """How many practitioners have a location within the radius (each counted once)."""
+    loc = PracticeLocation.__table__.c
+    distance = _distance_sql(query.latitude, query.longitude)
+    stmt = select(func.count(loc.practitioner_id.distinct())).where(*_within(query, query.radius_km, distance))
+    filters = _practitioner_filters(query)
+    if filters:
+        prac = Practitioner.__table__.c
+        stmt = stmt.join_from(PracticeLocation.__table__, Practitioner.__table__, prac.id == loc.practitioner_id).where(
+            *filters
         )
-    return (
-        select(nearest.c.pid, nearest.c.distance).join(Practitioner.__table__, prac.id == nearest.c.pid).where(*filters)
-    )
+    return db.session.execute(stmt).scalar_one()
+
+
+def _nearest(query: SearchQuery, radius_km: float, limit: int):
+    """The `limit` nearest practitioners within radius_km: (pid, distance), nearest first."""
+    loc = PracticeLocation.__table__.c
+    distance = _distance_sql(query.latitude, query.longitude)
+    where = [_index_filter(query.latitude, query.longitude, radius_km), loc.listed.is_(True), distance <= radius_km]
+    mask = query.condition_mask
+    if mask:
+        where.append(loc.condition_bits.op("&")(mask) == mask)
+    stmt = select(loc.practitioner_id.label("pid"), func.min(distance).label("distance")).where(*where)
+    filters = _practitioner_filters(query)
+    if filters:
+        prac = Practitioner.__table__.c
+        stmt = stmt.join_from(PracticeLocation.__table__, Practitioner.__table__, prac.id == loc.practitioner_id).where(
+            *filters
+        )
+    stmt = stmt.group_by(loc.practitioner_id).order_by(literal_column("distance"), loc.practitioner_id).limit(limit)
+    return db.session.execute(stmt).all()
 
 
 def search_practitioners(query: SearchQuery) -> SearchResult:
     """Practitioners within the radius, nearest first, one page of them."""
-    candidates = _candidates(query, query.radius_km)
-    count = db.session.execute(select(func.count()).select_from(candidates.subquery())).scalar_one()
+    count = _count(query)
     offset = (query.page - 1) * query.per_page
     rows: list = []
     if offset < count:
         wanted = offset + query.per_page
-        radius = min(START_RADIUS_KM, query.radius_km)
+        # Start with the circle expected to hold about three pages' worth (the count tells
+        # the density), then double. The nearest `wanted` inside a smaller circle are the
+        # nearest overall once that circle holds at least `wanted` practitioners.
+        radius = query.radius_km * min(1.0, math.sqrt(3 * wanted / count))
+        radius = max(radius, min(START_RADIUS_KM / 4, query.radius_km))
         while True:
-            # The nearest `wanted` inside a smaller circle are the nearest overall
-            # once that circle holds at least `wanted` of them.
-            stmt = _candidates(query, radius).order_by("distance", "pid").limit(query.per_page).offset(offset)
-            if radius >= query.radius_km:
-                rows = db.session.execute(stmt).all()
-                break
-            inner_count = db.session.execute(
-                select(func.count()).select_from(_candidates(query, radius).subquery())
-            ).scalar_one()
-            if inner_count >= wanted:
-                rows = db.session.execute(stmt).all()
+            rows = _nearest(query, radius, wanted)
+            if len(rows) >= wanted or radius >= query.radius_km:
                 break
             radius = min(radius * 2, query.radius_km)
+        rows = rows[offset:]
     return SearchResult(query=query, count=count, hits=_load_hits(query, rows))
 
 
@@ -212,7 +273,7 @@ def _load_hits(query: SearchQuery, rows) -> list[SearchHit]:
             .options(
                 selectinload(Practitioner.locations),
                 selectinload(Practitioner.conditions),
-                selectinload(Practitioner.certifications).selectinload(Certification.body),
+                selectinload(Practitioner.certifications).joinedload(Certification.body),
             )
         ).scalars()
     }

@@ -214,3 +214,19 @@ def test_search_function_builds_no_objects_for_unshown_candidates(app):
 
     loaded = [o for o in db.session.identity_map.values() if isinstance(o, Practitioner)]
     assert len(loaded) == 5
+
+
+@pytest.mark.parametrize("lat, lon", [(0.0, 0.0), (40.0, -105.0), (-45.0, 170.0), (64.1, -21.9), (72.0, 25.0)])
+@pytest.mark.parametrize("radius_km", [1, 25, 100, 500])
+def test_inner_box_lies_inside_the_circle(lat, lon, radius_km):
+    from directory.search import great_circle_km, inner_box
+
+    box = inner_box(lat, lon, radius_km)
+    if box is None:
+        return
+    min_lat, max_lat, min_lon, max_lon = box
+    for corner_lat in (min_lat, lat, max_lat):
+        for corner_lon in (min_lon, lon, max_lon):
+            assert great_circle_km(lat, lon, corner_lat, corner_lon) <= radius_km
+    # And it is not a trivially small box.
+    assert great_circle_km(lat, lon, max_lat, max_lon) > radius_km * 0.95

@@ -45,10 +45,22 @@ def test_seed_demo_adds_exactly_count_practitioners_around_real_towns(app):
     assert expired > 0
 
 
-def test_condition_bits_of_bulk_seeded_locations_match_conditions(app):
+def test_search_index_columns_of_bulk_seeded_locations_match_their_practitioner(app):
     seed_demo(count=200, seed=4)
     for p in db.session.execute(select(Practitioner)).scalars():
         assert all(loc.condition_bits == p.condition_bits for loc in p.locations)
+        assert all(loc.listed == p.is_listed for loc in p.locations)
+
+
+def test_bulk_seeded_practitioners_are_found_by_search(client):
+    seed_demo(count=400, seed=5)
+    london = client.get("/api/v1/practitioners?near=London,+UK&radius_km=100").get_json()
+    listed_in_gb = db.session.execute(
+        select(func.count(Practitioner.id.distinct()))
+        .join(PracticeLocation)
+        .where(PracticeLocation.city == "London", Practitioner.published.is_(True))
+    ).scalar_one()
+    assert listed_in_gb > 0 and london["count"] >= listed_in_gb
 
 
 def test_seed_demo_is_deterministic(app):

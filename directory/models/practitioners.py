@@ -148,8 +148,8 @@ class PracticeLocation(db.Model):
 
     __tablename__ = "practice_locations"
     __table_args__ = (
-        # The search narrows candidates with this composite index (see search.py).
-        Index("ix_practice_locations_lat_lon_bits", "latitude", "longitude", "condition_bits"),
+        # The search answers from this covering composite index alone (see search.py).
+        Index("ix_practice_locations_search", "listed", "latitude", "longitude", "condition_bits", "practitioner_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,6 +165,9 @@ class PracticeLocation(db.Model):
     # Copy of the practitioner's condition bits, kept in step by a flush hook,
     # so that the condition filter is answered from the index.
     condition_bits: Mapped[int] = mapped_column(Integer, default=0)
+    # Copy of the practitioner's is_listed (published and not suspended), kept in step by
+    # the same hook, so that the search never joins the practitioners table to count.
+    listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     practitioner: Mapped[Practitioner] = relationship(back_populates="locations")
 

@@ -65,6 +65,19 @@ BODIES = [
 
 def upgrade():
     bind = op.get_bind()
+    # The search's covering index: listed locations by latitude, longitude, condition bits, practitioner.
+    with op.batch_alter_table("practice_locations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("listed", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.drop_index("ix_practice_locations_lat_lon_bits")
+        batch_op.create_index(
+            "ix_practice_locations_search",
+            ["listed", "latitude", "longitude", "condition_bits", "practitioner_id"],
+            unique=False,
+        )
+    op.execute(
+        "UPDATE practice_locations SET listed = EXISTS (SELECT 1 FROM practitioners p "
+        "WHERE p.id = practice_locations.practitioner_id AND p.published AND NOT p.suspended)"
+    )
     if bind.dialect.name == "postgresql":
         # Nearest-first search on PostgreSQL: a GiST index on the location as an earth point.
         op.execute("CREATE EXTENSION IF NOT EXISTS cube")
@@ -101,3 +114,7 @@ def downgrade():
     op.execute("DELETE FROM conditions")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_practice_locations_earth")
+    with op.batch_alter_table("practice_locations", schema=None) as batch_op:
+        batch_op.drop_index("ix_practice_locations_search")
+        batch_op.create_index("ix_practice_locations_lat_lon_bits", ["latitude", "longitude", "condition_bits"], unique=False)
+        batch_op.drop_column("listed")

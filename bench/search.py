@@ -1,0 +1,203 @@
+"""Search benchmark: the JSON search against a naive baseline, side by side.
+
+    .venv/bin/python bench/search.py                   # 100,000 practitioners, fresh SQLite file
+    .venv/bin/python bench/search.py --count 1000000
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/search.py
+
+Seeds N demo practitioners (towns weighted by population), then times
+`GET /api/v1/practitioners` through the Flask test client for radius 25 and 100 km,
+with and without a condition filter, from query points drawn where people live.
+The baseline loads every location and computes geopy distances in Python. On
+PostgreSQL a dedicated database, `cst_bench`, is dropped and created (never `test`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import sqlalchemy as sa  # noqa: E402
+from flask import json  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from geopy.distance import great_circle  # noqa: E402
+
+from directory import create_app  # noqa: E402
+from directory.api.serializers import practitioner_summary  # noqa: E402
+from directory.demo import sample_towns, seed_demo  # noqa: E402
+from directory.extensions import db  # noqa: E402
+from directory.models import Certification, Condition, PracticeLocation, Practitioner  # noqa: E402
+
+BENCH_DATABASE = "cst_bench"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of values."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def database_url(args) -> str:
+    """A fresh database: a new SQLite file, or the cst_bench database on DATABASE_URL's server."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql")):
+        url = url.replace("postgres://", "postgresql+psycopg://", 1).replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+        parsed = sa.engine.make_url(url)
+        admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
+        admin.dispose()
+        return parsed.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+    folder = args.folder or tempfile.mkdtemp(prefix="cst-bench-")
+    path = os.path.join(folder, f"bench-{args.count}.sqlite")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    return "sqlite:///" + path
+
+
+def make_app(url: str):
+    """The real app on the benchmark database."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "benchmark-only-secret-key",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+            "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="cst-bench-uploads-"),
+        }
+    )
+
+
+def baseline_search(lat: float, lon: float, radius_km: float, mask: int, per_page: int = 20) -> tuple[int, list, str]:
+    """The naive way: every location into Python, geopy distances, sort, then the page as JSON."""
+    loc, prac = PracticeLocation.__table__.c, Practitioner.__table__.c
+    rows = db.session.execute(
+        sa.select(loc.practitioner_id, loc.latitude, loc.longitude, loc.condition_bits)
+        .join(Practitioner.__table__, prac.id == loc.practitioner_id)
+        .where(prac.published.is_(True), prac.suspended.is_(False))
+    ).all()
+    best: dict[int, float] = {}
+    center = (lat, lon)
+    for pid, la, lo, bits in rows:
+        if bits & mask != mask:
+            continue
+        km = great_circle(center, (la, lo)).km
+        if km <= radius_km and (pid not in best or km < best[pid]):
+            best[pid] = km
+    ordered = sorted(best.items(), key=lambda kv: (kv[1], kv[0]))[:per_page]
+    ids = [pid for pid, _ in ordered]
+    found = {
+        p.id: p
+        for p in db.session.execute(
+            sa.select(Practitioner)
+            .where(Practitioner.id.in_(ids))
+            .options(
+                sa.orm.selectinload(Practitioner.locations),
+                sa.orm.selectinload(Practitioner.conditions),
+                sa.orm.selectinload(Practitioner.certifications).selectinload(Certification.body),
+            )
+        ).scalars()
+    }
+    results = []
+    for pid, km in ordered:
+        p = found[pid]
+        nearest = min(p.locations, key=lambda x: great_circle(center, (x.latitude, x.longitude)).km)
+        results.append(practitioner_summary(p, km, nearest))
+    body = json.dumps({"count": len(best), "page": 1, "per_page": per_page, "results": results})
+    return len(best), ids, body
+
+
+def run(args) -> None:
+    """Seed, time, compare and print."""
+    url = database_url(args)
+    app = make_app(url)
+    dialect = sa.engine.make_url(url).get_backend_name()
+    print(f"Database: {dialect} ({sa.engine.make_url(url).render_as_string()})")
+    with app.app_context():
+        started = time.perf_counter()
+        upgrade()
+        seed_demo(count=args.count, seed=args.seed, details=False)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+        locations = db.session.execute(sa.select(sa.func.count()).select_from(PracticeLocation)).scalar_one()
+        print(f"Seeded {args.count:,} practitioners ({locations:,} locations) in {time.perf_counter() - started:.1f} s")
+        tmj = db.session.execute(sa.select(Condition).filter_by(slug="tmj")).scalar_one()
+        db.session.remove()
+
+    rng = random.Random(args.seed + 1)
+    points = [
+        (t["lat"] + rng.uniform(-0.05, 0.05), t["lon"] + rng.uniform(-0.05, 0.05))
+        for t in sample_towns(rng, args.queries)
+    ]
+    client = app.test_client()
+    cases = [(25, None), (25, "tmj"), (100, None), (100, "tmj")]
+    print(
+        f"\n{args.queries} API queries and {args.baseline_queries} baseline queries per case; times in ms "
+        "(whole JSON request through the test client)\n"
+    )
+    header = f"{'radius':>7} {'condition':>9} | {'API p50':>8} {'API p95':>8} | {'naive p50':>9} {'naive p95':>9} | {'x p50':>6} {'x p95':>6} | {'hits p50':>8}"
+    print(header)
+    print("-" * len(header))
+    agree = checked = 0
+    for radius, condition in cases:
+
+        def url_for_point(lat, lon):
+            query = f"/api/v1/practitioners?lat={lat:.5f}&lon={lon:.5f}&radius_km={radius}"
+            return query + (f"&condition={condition}" if condition else "")
+
+        for lat, lon in points[:20]:  # warm-up
+            client.get(url_for_point(lat, lon))
+        timings, counts = [], []
+        answers = {}
+        for i, (lat, lon) in enumerate(points):
+            t0 = time.perf_counter()
+            response = client.get(url_for_point(lat, lon))
+            timings.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, response.get_data(as_text=True)
+            data = response.get_json()
+            counts.append(data["count"])
+            if i < args.baseline_queries:
+                answers[i] = (data["count"], [r["id"] for r in data["results"]])
+        base = []
+        mask = tmj.mask if condition else 0
+        with app.test_request_context():
+            for i, (lat, lon) in enumerate(points[: args.baseline_queries]):
+                t0 = time.perf_counter()
+                count, ids, _ = baseline_search(lat, lon, radius, mask)
+                base.append((time.perf_counter() - t0) * 1000)
+                checked += 1
+                agree += (count, ids) == answers[i]
+                db.session.remove()
+        p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
+        b50, b95 = percentile(base, 0.5), percentile(base, 0.95)
+        print(
+            f"{radius:>4} km {condition or 'any':>9} | {p50:>8.2f} {p95:>8.2f} | {b50:>9.1f} {b95:>9.1f} | "
+            f"{b50 / p50:>5.0f}x {b95 / p95:>5.0f}x | {percentile(counts, 0.5):>8}"
+        )
+    print(f"\nBaseline and API agree (count and page of ids) on {agree}/{checked} queries.")
+
+
+def main() -> None:
+    """Parse the options and run."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=100_000, help="practitioners to seed (default 100,000)")
+    parser.add_argument("--queries", type=int, default=300, help="timed API queries per case (default 300)")
+    parser.add_argument("--baseline-queries", type=int, default=5, help="timed baseline queries per case (default 5)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed for data and query points")
+    parser.add_argument("--folder", help="where to put the SQLite file (default: a new temporary folder)")
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
