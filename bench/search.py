@@ -137,7 +137,8 @@ def run(args) -> None:
 
     rng = random.Random(args.seed + 1)
     points = [
-        (t["lat"] + rng.uniform(-0.05, 0.05), t["lon"] + rng.uniform(-0.05, 0.05))
+        # Rounded, so that the baseline gets exactly the point the API parses.
+        (round(t["lat"] + rng.uniform(-0.05, 0.05), 5), round(t["lon"] + rng.uniform(-0.05, 0.05), 5))
         for t in sample_towns(rng, args.queries)
     ]
     client = app.test_client()
@@ -152,8 +153,8 @@ def run(args) -> None:
     agree = checked = 0
     for radius, condition in cases:
 
-        def url_for_point(lat, lon):
-            query = f"/api/v1/practitioners?lat={lat:.5f}&lon={lon:.5f}&radius_km={radius}"
+        def url_for_point(lat, lon, radius=radius, condition=condition):
+            query = f"/api/v1/practitioners?lat={lat}&lon={lon}&radius_km={radius}"
             return query + (f"&condition={condition}" if condition else "")
 
         for lat, lon in points[:20]:  # warm-up
