@@ -191,11 +191,25 @@ class Journey:
         self.check(label)
 
 
+def open_context(browser, live_site: LiveSite, viewport: str):
+    """A browser context at the given width that talks to the site only.
+
+    Anything else (map tiles from openstreetmap.org) is refused at once: the tests never use the
+    network, and a page must work without those.
+    """
+    context = browser.new_context(**VIEWPORTS[viewport], locale="en-US")
+    context.set_default_timeout(15_000)
+    context.route(
+        lambda url: not url.startswith(live_site.url),
+        lambda route: route.abort("blockedbyclient"),
+    )
+    return context
+
+
 @pytest.fixture
 def journey(browser, live_site, viewport, request):
     """A fresh browser context at the journey's width, recording its pages."""
-    context = browser.new_context(**VIEWPORTS[viewport], locale="en-US")
-    context.set_default_timeout(15_000)
+    context = open_context(browser, live_site, viewport)
     page = context.new_page()
     name = re.sub(r"[^a-z0-9]+", "-", request.node.originalname.removeprefix("test_").lower()) + f"-{viewport}"
     try:
@@ -210,8 +224,7 @@ def new_journey(browser, live_site, viewport, request):
     contexts = []
 
     def open_journey(who: str) -> Journey:
-        context = browser.new_context(**VIEWPORTS[viewport], locale="en-US")
-        context.set_default_timeout(15_000)
+        context = open_context(browser, live_site, viewport)
         contexts.append(context)
         base = re.sub(r"[^a-z0-9]+", "-", request.node.originalname.removeprefix("test_").lower())
         return Journey(context.new_page(), live_site, f"{base}-{viewport}-{who}")
