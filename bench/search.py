@@ -187,6 +187,13 @@ def run(args) -> None:
             f"{b50 / p50:>5.0f}x {b95 / p95:>5.0f}x | {percentile(counts, 0.5):>8}"
         )
     print(f"\nBaseline and API agree (count and page of ids) on {agree}/{checked} queries.")
+    # The floor of any request on this machine right now: a busy machine shows here.
+    floor = []
+    for _ in range(200):
+        t0 = time.perf_counter()
+        client.get("/api/v1/conditions")
+        floor.append((time.perf_counter() - t0) * 1000)
+    print(f"Floor: GET /api/v1/conditions p50 {percentile(floor, 0.5):.2f} ms, p95 {percentile(floor, 0.95):.2f} ms")
 
 
 def main() -> None:
