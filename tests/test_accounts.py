@@ -176,6 +176,18 @@ def test_confirming_attaches_the_imported_profile_with_the_same_email(client):
     assert db.session.get(Practitioner, imported.id).user_id == user.id
 
 
+def test_confirming_never_takes_a_profile_that_someone_already_owns(client):
+    owned = PractitionerFactory(email="shared.inbox@example.org", user=None)
+    owned.user = make_user("owner@example.org")
+    db.session.commit()
+    submit_form(
+        client, "/account/signup", {"email": "shared.inbox@example.org", "password": PASSWORD, "role": "practitioner"}
+    )
+    client.get(link_from_mail("shared.inbox@example.org", "/account/confirm/"))
+    db.session.expire_all()
+    assert db.session.get(Practitioner, owned.id).user.email == "owner@example.org"
+
+
 def test_a_provider_confirming_never_claims_a_practitioner_profile(client):
     profile = PractitionerFactory(email="both@example.org")
     submit_form(
@@ -400,6 +412,29 @@ def test_changing_the_email_takes_effect_once_the_new_address_is_confirmed(app, 
     assert sign_in(app.test_client(), "new@example.org").status_code == 302
 
 
+def test_email_change_links_work_once_and_expire(app, client):
+    make_user("once@example.org")
+    sign_in(client, "once@example.org")
+    submit_form(client, "/account/email", {"email": "twice@example.org", "password": PASSWORD})
+    link = link_from_mail("twice@example.org", "/account/email/confirm/")
+
+    app.config["EMAIL_CHANGE_MAX_AGE"] = -1
+    response = client.get(link)
+    assert response.status_code == 400 and "expired" in page(response)
+    app.config["EMAIL_CHANGE_MAX_AGE"] = 3600
+    assert client.get(link).status_code == 302
+    assert user_by_email("twice@example.org") is not None
+    response = client.get(link)
+    assert response.status_code == 400 and "already been used" in page(response)
+
+
+@pytest.mark.parametrize("url", ["/account/signup", "/account/login"])
+def test_signed_in_users_are_sent_on_from_sign_in_and_sign_up(client, provider_user, url):
+    login(client, provider_user)
+    response = client.get(url)
+    assert response.status_code == 302 and response.headers["Location"] == "/referrals/"
+
+
 def test_email_change_to_an_address_taken_meanwhile_is_refused(client):
     make_user("first@example.org")
     sign_in(client, "first@example.org")
@@ -516,6 +551,23 @@ def test_practitioner_deletes_their_account_and_leaves_search_at_once(client, pr
     kept = db.session.get(Referral, referral_id)
     assert kept is not None and kept.practitioner_id is None and kept.practitioner_name == "Leah Leaving"
     assert kept.referrer_id == provider_user.id
+
+
+def test_deleting_a_practitioner_removes_their_evidence_files(app, client):
+    import os
+
+    from tests.factories import CertificationFactory
+
+    user = make_user("evidence@example.org")
+    profile = PractitionerFactory(user=user, email=user.email)
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    path = os.path.join(app.config["UPLOAD_FOLDER"], "abc123.pdf")
+    with open(path, "wb") as f:
+        f.write(b"%PDF-1.4 test")
+    CertificationFactory(practitioner=profile, evidence_path="abc123.pdf", evidence_name="cert.pdf")
+    sign_in(client, "evidence@example.org")
+    assert submit_form(client, "/account/delete", {"password": PASSWORD}).status_code == 302
+    assert not os.path.exists(path)
 
 
 def test_provider_deletes_their_account_and_referrals_keep_their_name(client, practitioner_user):
