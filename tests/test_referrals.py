@@ -570,3 +570,11 @@ def test_the_practitioner_inbox_lists_new_referrals(app, provider_user, practiti
     assert f"Referral #{first.id}" in html
     assert ">1</span>" in html
     assert PATIENT["name"] not in html
+
+
+def test_a_provider_must_confirm_the_email_address_before_referring(client, practitioner_user):
+    unconfirmed = UserFactory(role=Role.PROVIDER, provider_status=ProviderStatus.VERIFIED, confirmed_at=None)
+    login(client, unconfirmed)
+    response = client.get(f"/referrals/new?practitioner={practitioner_user.practitioner.id}")
+    assert response.status_code == 403
+    assert "confirm your email" in response.get_data(as_text=True)

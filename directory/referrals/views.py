@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from directory.auth import role_required
+from directory.auth import confirmed_required, role_required
 from directory.extensions import db
 from directory.models import Condition, Practitioner, Role
 from directory.models.base import utcnow
@@ -109,6 +109,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.PROVIDER)
+@confirmed_required
 def new():
     """Refer a patient to the practitioner named in `?practitioner=<id>`."""
     if not request.args.get("practitioner"):
