@@ -221,6 +221,17 @@ def test_profile_with_my_email_is_not_duplicated_before_confirmation(client):
     assert db.session.execute(db.select(db.func.count(Practitioner.id))).scalar_one() == 1
 
 
+def test_confirmed_practitioner_takes_over_a_profile_imported_with_their_email(client):
+    from tests.factories import PractitionerFactory
+
+    imported = PractitionerFactory(email="later@example.org", user=None, display_name="Imported Later")
+    user = UserFactory(role=Role.PRACTITIONER, email="later@example.org")
+    login(client, user)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert "Imported Later" in page and "Create your profile" not in page
+    assert _profile(user).id == imported.id
+
+
 def test_dashboard_sends_providers_and_admins_to_their_own_areas(client, provider_user, admin_user):
     login(client, provider_user)
     assert client.get("/dashboard/").headers["Location"].endswith("/referrals/")

@@ -35,12 +35,14 @@ def create_profile(user: User) -> Practitioner:
     if user.practitioner is not None:
         return user.practitioner
     taken = db.session.execute(
-        select(Practitioner.id).where(func.lower(Practitioner.email) == user.email.lower())
-    ).first()
-    if taken is not None:
+        select(Practitioner).where(func.lower(Practitioner.email) == user.email.lower())
+    ).scalar_one_or_none()
+    if taken is not None and taken.user_id is None:
         raise ProfileError(
             "A profile with your email address already exists. Confirm your email address to take it over."
         )
+    if taken is not None:
+        raise ProfileError("Another account holds the profile with your email address. Please contact us.")
     practitioner = Practitioner(
         user=user, email=user.email, display_name=user.name or user.email.split("@")[0], published=False
     )

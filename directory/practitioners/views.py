@@ -24,6 +24,7 @@ from flask import (
 from flask_login import current_user, login_required
 from wtforms import StringField
 
+from directory.accounts.service import claim_profile
 from directory.auth import role_required
 from directory.extensions import db, limiter
 from directory.models import (
@@ -117,8 +118,7 @@ def dashboard():
     if profile is None:
         claimable = unclaimed_profile_for(current_user)
         if claimable is not None and current_user.is_confirmed:
-            from directory.accounts.service import claim_profile
-
+            # Normally claimed on confirmation; a profile imported later is claimed here.
             profile = claim_profile(current_user)
             db.session.commit()
     if profile is None:
