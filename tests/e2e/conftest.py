@@ -122,6 +122,10 @@ def live_site(worker_id, request):
     app = create_app(config)
     with app.app_context():
         upgrade()
+        # Load the offline gazetteer now, not during the first journey's first search.
+        from directory.geocoding import geocode
+
+        geocode("Boulder, CO")
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     site_url = f"http://127.0.0.1:{server.server_port}"
@@ -198,7 +202,7 @@ def open_context(browser, live_site: LiveSite, viewport: str):
     network, and a page must work without those.
     """
     context = browser.new_context(**VIEWPORTS[viewport], locale="en-US")
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     context.route(
         lambda url: not url.startswith(live_site.url),
         lambda route: route.abort("blockedbyclient"),
