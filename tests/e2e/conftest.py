@@ -32,15 +32,6 @@ VIEWPORTS = {
 LINK_RE = re.compile(r"https?://[^\s\"'<>]+")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Every test under tests/e2e is a browser test, kept on one xdist worker with its server."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.path)).parents:
-            item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's chromium, never a downloaded browser."""

@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import uuid
 
+import pytest
+
 from directory.extensions import db
 from directory.models import Practitioner, VerificationStatus
 from tests.e2e.people import make_admin, make_practitioner, sign_in
 from tests.factories import CertificationFactory
+
+# Browser tests share one server: keep them on one xdist worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 EVIDENCE = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 

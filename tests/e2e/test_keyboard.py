@@ -8,6 +8,9 @@ import pytest
 
 from tests.factories import PractitionerFactory
 
+# Browser tests share one server: keep them on one xdist worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
 desktop_only = pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
 
 FOCUSED = """() => {
@@ -84,8 +87,6 @@ def test_form_errors_are_announced_and_tied_to_their_fields(journey, live_site):
     with live_site.db():
         practitioner = PractitionerFactory(display_name=f"Erin Errors {uuid.uuid4().hex[:6]}")
         practitioner_id = practitioner.id
-    if "practitioners.send_enquiry" not in live_site.app.view_functions:
-        pytest.xfail("patient enquiries (issue 3) are not built yet")
     page = journey.page
     journey.goto(f"/practitioners/{practitioner_id}", "profile")
     email = page.get_by_label("Your email address")

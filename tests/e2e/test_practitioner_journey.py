@@ -6,9 +6,14 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlparse
 
+import pytest
+
 from directory.csv_io import COLUMNS, import_practitioners
 from directory.extensions import db
 from directory.models import Practitioner
+
+# Browser tests share one server: keep them on one xdist worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 PASSWORD = "gentle-cranial-rhythm-42"
 # A tiny but real PDF: what a scanned certificate would be.

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+import pytest
+
 from tests.e2e.people import PASSWORD, make_admin, make_practitioner, sign_in, unique
+
+# Browser tests share one server: keep them on one xdist worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 def test_provider_refers_a_patient_and_follows_the_referral_to_its_end(journey, new_journey, live_site):
