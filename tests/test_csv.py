@@ -309,6 +309,7 @@ def test_export_then_import_round_trips(app, runner, tmp_path):
     # Into an empty directory: the same practitioners come back.
     from tests.conftest import reset_database
 
+    db.session.rollback()  # end the read transaction, or PostgreSQL's TRUNCATE waits for it
     reset_database()
     import_practitioners(first)
     assert snapshot() == before

@@ -66,9 +66,11 @@ def test_bulk_seeded_practitioners_are_found_by_search(client):
 def test_seed_demo_is_deterministic(app):
     seed_demo(count=150, seed=11)
     first = snapshot()
+    db.session.rollback()  # end the read transaction, or PostgreSQL's TRUNCATE waits for it
     reset_database()
     seed_demo(count=150, seed=11)
     assert snapshot() == first
+    db.session.rollback()  # end the read transaction, or PostgreSQL's TRUNCATE waits for it
     reset_database()
     seed_demo(count=150, seed=12)
     assert snapshot() != first
