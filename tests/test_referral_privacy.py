@@ -184,3 +184,13 @@ def test_signed_out_visitors_are_offered_to_sign_in(client, provider_user, pract
     response = client.get(f"/referrals/{referral.id}")
     assert response.status_code == 404
     assert "sign in" in response.get_data(as_text=True)
+
+
+def test_the_admin_list_names_no_patient_until_a_referral_is_opened(
+    client, provider_user, practitioner_user, admin_user
+):
+    referral = make_referral(provider_user, practitioner_user)
+    login(client, admin_user)
+    html = client.get("/referrals/").get_data(as_text=True)
+    assert f"/referrals/{referral.id}" in html and PATIENT["name"] not in html
+    assert db.session.execute(db.select(db.func.count(AuditLog.id))).scalar_one() == 0

@@ -273,7 +273,7 @@ def transition(
     elif target == workflow.COMPLETED:
         referral.outcome = note
     elif target == workflow.IN_PROGRESS:
-        referral.appointment_at = appointment_at
+        referral.appointment_at = workflow.as_utc(appointment_at)
     referral.status = target
     try:
         # Any flush from here on (autoflush included) may find that someone else moved first.

@@ -55,6 +55,12 @@ def referral_status_label(status: str) -> str:
     return workflow.STATUS_LABELS.get(status, status)
 
 
+@bp.app_template_filter("utc")
+def utc_time(moment, fmt: str = "%-d %b %Y, %H:%M") -> str:
+    """A stored time shown in UTC, whatever the database session's time zone."""
+    return workflow.as_utc(moment).strftime(fmt) + " UTC" if moment else ""
+
+
 def _practitioner_or_404(practitioner_id) -> Practitioner:
     practitioner = db.session.get(Practitioner, practitioner_id) if str(practitioner_id).isdigit() else None
     if practitioner is None or not practitioner.is_listed:
