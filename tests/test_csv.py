@@ -356,7 +356,9 @@ def test_importing_thousands_of_rows_is_quick(app):
     import time
 
     rows = [
-        row(email=f"p{i}@example.org", name=f"P {i}", latitude=str(40 + i / 1000), longitude="-105.2")
+        row(
+            email=f"p{i}@example.org", name=f"P {i}", latitude=str(40 + i % 61 / 20), longitude=str(-105 + i // 61 / 20)
+        )
         for i in range(3000)
     ]
     started = time.perf_counter()
