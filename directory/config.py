@@ -36,7 +36,7 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "BOOTSTRAP_SERVE_LOCAL": True,
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 6 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(6 * 1024 * 1024))),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", os.path.join(instance_path, "uploads")),
         # Geocoding: "offline" (bundled gazetteer, the default) or "nominatim".
         "GEOCODER": os.environ.get("GEOCODER", "offline"),

@@ -382,12 +382,10 @@ def openapi_document(app: Flask) -> dict:
     """The OpenAPI document for the routes this app has."""
     present = _app_rules(app)
     paths: dict[str, dict] = {}
-    for path, rule, method, operation in OPERATIONS:
+    for path, rule, method, described in OPERATIONS:
         if (rule, method) not in present:
             continue
-        operation = {**operation, "responses": {**operation["responses"], **COMMON_RESPONSES}}
-        if "security" not in operation:
-            operation["security"] = []
+        operation = {"security": [], **described, "responses": {**described["responses"], **COMMON_RESPONSES}}
         paths.setdefault(path, {})[method] = operation
     return {
         "openapi": "3.0.3",
