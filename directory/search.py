@@ -162,6 +162,8 @@ def inner_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, f
     dlon = math.pi
     for corner in (lat - half_lat, lat + half_lat):
         rest = target - math.sin(math.radians(corner - lat) / 2) ** 2
+        if rest <= 0:  # a radius too small for floating point: compute every distance
+            return None
         scale = math.cos(math.radians(lat)) * math.cos(math.radians(corner))
         dlon = min(dlon, 2 * math.asin(min(1.0, math.sqrt(rest / scale))))
     # Shrink a little: rounding must never put a point of the box outside the circle.
