@@ -85,9 +85,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     """Request id for logs and error pages; security headers on every response."""
-    from directory.security import assign_request_id, set_security_headers
+    from directory.security import assign_request_id, refuse_nul_characters, set_security_headers
 
     app.before_request(assign_request_id)
+    app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -35,6 +35,16 @@ def error_response(status: int, message: str):
         return Response(message, status=status, mimetype="text/plain")
 
 
+def _rollback() -> None:
+    """End a failed database transaction, so the error page (and the next request) can use it."""
+    from directory.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone: nothing to roll back
+        log.warning("Rollback after an error failed, request id %s", g.get("request_id", "-"))
+
+
 def register(app: Flask) -> None:
     """Install the handlers."""
 
@@ -68,4 +78,5 @@ def register(app: Flask) -> None:
             return http_error(error)
         # Only the method and the path: query strings and bodies may hold personal details.
         log.exception("Unhandled error, request id %s: %s %s", g.get("request_id", "-"), request.method, request.path)
+        _rollback()
         return error_response(500, f"Something went wrong on our side. Reference: {g.get('request_id', '-')}")

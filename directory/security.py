@@ -32,6 +32,37 @@ def assign_request_id() -> None:
     g.pop("api_user", None)
 
 
+NUL_MESSAGE = "The input contains a NUL character (\\0), which is not allowed."
+
+
+def _holds_nul(value) -> bool:
+    """True when a string anywhere in a (JSON-like) value holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """400 for any query string, form or JSON value with a NUL character.
+
+    No text a person sends contains one, and PostgreSQL refuses to store or compare it (a 500
+    deep inside whatever view got it): one check here covers every route.
+    """
+    from flask import abort
+
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        abort(400, NUL_MESSAGE)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+            abort(400, NUL_MESSAGE)
+    elif request.is_json and _holds_nul(request.get_json(silent=True)):
+        abort(400, NUL_MESSAGE)
+
+
 def _caller_is_known() -> bool:
     """True when the response may hold something only this caller should see."""
     if g.get("api_user") is not None:

@@ -198,3 +198,40 @@ def test_html_404_is_a_page_of_the_site(client):
 @pytest.mark.parametrize("path", ["/practitioners/99999999999999999999", "/api/v1/practitioners/2147483648"])
 def test_ids_larger_than_the_database_holds_are_not_found(client, path):
     assert client.get(path).status_code == 404
+
+
+def test_a_nul_character_anywhere_in_the_input_is_a_clear_400(client, provider_user):
+    """Found by fuzzing on PostgreSQL, which cannot store or compare NUL: it was a 500 everywhere."""
+    from tests.referral_helpers import token_for
+
+    page = client.get("/search", query_string={"near": "80302\x00"})
+    assert page.status_code == 400 and "NUL character" in page.get_data(as_text=True)
+    api = client.get("/api/v1/practitioners", query_string={"near": "Boulder", "language": "a\x00"})
+    assert api.status_code == 400 and "NUL" in api.get_json()["error"]
+    form = client.post("/account/login", data={"email": "a\x00@example.org", "password": "x"})
+    assert form.status_code == 400
+    body = {
+        "practitioner_id": 1,
+        "patient": {"name": "Pat\u0000"},
+        "reason": "r",
+        "urgency": "routine",
+        "consent": True,
+    }
+    api_post = client.post("/api/v1/referrals", json=body, headers=token_for(provider_user))
+    assert api_post.status_code == 400 and api_post.is_json
+
+
+def test_after_an_unexpected_database_error_the_next_request_works(failing_app):
+    """The failed transaction is rolled back: the error page renders and the site goes on."""
+    import sqlalchemy as sa
+
+    from directory.extensions import db
+
+    @failing_app.get("/_test/bad-sql")
+    def bad_sql():
+        db.session.execute(sa.text("SELECT no_such_column FROM practitioners"))
+
+    client = failing_app.test_client()
+    response = client.get("/_test/bad-sql")
+    assert response.status_code == 500 and "Something went wrong" in response.get_data(as_text=True)
+    assert client.get("/search?near=80302").status_code == 200
