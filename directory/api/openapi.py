@@ -188,6 +188,11 @@ SCHEMAS: dict[str, dict] = {
 }
 
 PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1}}
+REFERRAL_PAGE = {
+    "name": "page",
+    "in": "query",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
+}
 PER_PAGE = {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}
 REFERRAL_ID = {"name": "referral_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 BEARER = [{"bearerAuth": []}]
@@ -295,7 +300,7 @@ OPERATIONS: list[tuple[str, str, str, dict]] = [
             "operationId": "listReferrals",
             "summary": "Referrals sent (provider), received (practitioner) or all (admin), newest first",
             "security": BEARER,
-            "parameters": [PAGE, PER_PAGE],
+            "parameters": [REFERRAL_PAGE, PER_PAGE],
             "responses": {
                 "200": _json(_ref("ReferralList"), "One page of referrals"),
                 "400": _error("Bad paging"),
