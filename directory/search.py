@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import and_, exists, func, literal, literal_column, or_, select
-from sqlalchemy.orm import selectinload
 
 from directory.extensions import db
 from directory.geocoding import Place, geocode
-from directory.models import Certification, Condition, PracticeLocation, Practitioner
+from directory.models import (
+    Certification,
+    CertifyingBody,
+    Condition,
+    PracticeLocation,
+    Practitioner,
+    VerificationStatus,
+)
+from directory.models.practitioners import practitioner_conditions
 
 # geopy's great_circle uses the same mean Earth radius.
 EARTH_RADIUS_KM = 6371.009
@@ -66,9 +74,9 @@ class SearchQuery:
 class SearchHit:
     """A practitioner on the page, with the distance to their nearest location."""
 
-    practitioner: Practitioner
+    practitioner: PractitionerView
     distance_km: float
-    location: PracticeLocation
+    location: LocationView
 
 
 @dataclass
@@ -262,32 +270,122 @@ def search_practitioners(query: SearchQuery) -> SearchResult:
     return SearchResult(query=query, count=count, hits=_load_hits(query, rows))
 
 
+@dataclass(frozen=True)
+class BodyView:
+    """The certifying body of a credential shown in a result."""
+
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CertificationView:
+    """A credential shown in a result; `is_currently_verified` comes from the model's SQL rule."""
+
+    body: BodyView
+    credential: str
+    status: VerificationStatus
+    verified_at: datetime | None
+    expires_on: date | None
+    is_currently_verified: bool
+    is_expired: bool
+
+
+@dataclass(frozen=True)
+class LocationView:
+    """The practice location nearest to the searched point."""
+
+    id: int
+    city: str
+    region: str
+    country: str
+    latitude: float
+    longitude: float
+
+
+@dataclass
+class PractitionerView:
+    """What a search result shows of a practitioner: read-only, built from plain rows."""
+
+    id: int
+    display_name: str
+    practice_name: str
+    accepting_new_patients: bool
+    conditions: list[Condition] = field(default_factory=list)
+    certifications: list[CertificationView] = field(default_factory=list)
+
+
 def _load_hits(query: SearchQuery, rows) -> list[SearchHit]:
-    """Build ORM objects for the shown rows only, with their nearest location."""
+    """Load what the shown rows display, with plain queries: no ORM objects per candidate.
+
+    Four small queries by primary or foreign key, whatever the page size; building ORM
+    objects with their relationships here cost more than the whole search.
+    """
     if not rows:
         return []
     ids = [row.pid for row in rows]
-    practitioners = {
-        p.id: p
-        for p in db.session.execute(
-            select(Practitioner)
-            .where(Practitioner.id.in_(ids))
-            .options(
-                selectinload(Practitioner.locations),
-                selectinload(Practitioner.conditions),
-                selectinload(Practitioner.certifications).joinedload(Certification.body),
-            )
-        ).scalars()
-    }
-    hits = []
-    for row in rows:
-        practitioner = practitioners[row.pid]
-        nearest = min(
-            practitioner.locations,
-            key=lambda loc: great_circle_km(query.latitude, query.longitude, loc.latitude, loc.longitude),
+    prac, loc, cert = Practitioner.__table__.c, PracticeLocation.__table__.c, Certification.__table__
+    views = {
+        r.id: PractitionerView(r.id, r.display_name, r.practice_name, r.accepting_new_patients)
+        for r in db.session.execute(
+            select(prac.id, prac.display_name, prac.practice_name, prac.accepting_new_patients).where(prac.id.in_(ids))
         )
-        hits.append(SearchHit(practitioner=practitioner, distance_km=float(row.distance), location=nearest))
-    return hits
+    }
+    nearest: dict[int, tuple[float, LocationView]] = {}
+    for r in db.session.execute(
+        select(loc.id, loc.practitioner_id, loc.city, loc.region, loc.country, loc.latitude, loc.longitude).where(
+            loc.practitioner_id.in_(ids)
+        )
+    ):
+        km = great_circle_km(query.latitude, query.longitude, r.latitude, r.longitude)
+        if r.practitioner_id not in nearest or km < nearest[r.practitioner_id][0]:
+            nearest[r.practitioner_id] = (km, LocationView(r.id, r.city, r.region, r.country, r.latitude, r.longitude))
+    conditions = {c.id: c for c in _all_conditions()}
+    for r in db.session.execute(
+        select(practitioner_conditions.c.practitioner_id, practitioner_conditions.c.condition_id).where(
+            practitioner_conditions.c.practitioner_id.in_(ids)
+        )
+    ):
+        views[r.practitioner_id].conditions.append(conditions[r.condition_id])
+    for view in views.values():
+        view.conditions.sort(key=lambda c: (c.sort_order, c.name))
+    body = CertifyingBody.__table__.c
+    for r in db.session.execute(
+        select(
+            cert.c.practitioner_id,
+            body.slug,
+            body.name,
+            cert.c.credential,
+            cert.c.status,
+            cert.c.verified_at,
+            cert.c.expires_on,
+            Certification.is_currently_verified.label("current"),
+            Certification.is_expired.label("expired"),
+        )
+        .join_from(cert, CertifyingBody.__table__, body.id == cert.c.body_id)
+        .where(cert.c.practitioner_id.in_(ids))
+        .order_by(cert.c.id)
+    ):
+        views[r.practitioner_id].certifications.append(
+            CertificationView(
+                BodyView(r.slug, r.name),
+                r.credential,
+                VerificationStatus(r.status),
+                r.verified_at,
+                r.expires_on,
+                bool(r.current),
+                bool(r.expired),
+            )
+        )
+    return [
+        SearchHit(practitioner=views[row.pid], distance_km=float(row.distance), location=nearest[row.pid][1])
+        for row in rows
+    ]
+
+
+def _all_conditions() -> list[Condition]:
+    """The taxonomy (a handful of rows), from the session's identity map after the first load."""
+    return db.session.execute(select(Condition)).scalars().all()
 
 
 TRUE_WORDS = {"1", "true", "yes", "on"}

@@ -202,7 +202,7 @@ def test_practitioner_detail_and_conditions_api(client):
     assert len(conditions) == 5
 
 
-def test_search_function_builds_no_objects_for_unshown_candidates(app):
+def test_search_builds_no_orm_objects_for_candidates(app):
     for i in range(30):
         PractitionerFactory(latitude=40 + i * 0.001, longitude=-105.27)
     from directory.extensions import db
@@ -210,10 +210,12 @@ def test_search_function_builds_no_objects_for_unshown_candidates(app):
     db.session.expunge_all()
     result = search_practitioners(SearchQuery(latitude=40.0, longitude=-105.27, radius_km=50, per_page=5))
     assert result.count == 30 and len(result.hits) == 5
-    from directory.models import Practitioner
+    from directory.models import Certification, PracticeLocation, Practitioner
 
-    loaded = [o for o in db.session.identity_map.values() if isinstance(o, Practitioner)]
-    assert len(loaded) == 5
+    # Results are plain views built from rows: no practitioner, location or credential is an ORM object.
+    loaded = [o for o in db.session.identity_map.values() if isinstance(o, (Practitioner, PracticeLocation, Certification))]
+    assert loaded == []
+    assert [h.distance_km for h in result.hits] == sorted(h.distance_km for h in result.hits)
 
 
 @pytest.mark.parametrize("lat, lon", [(0.0, 0.0), (40.0, -105.0), (-45.0, 170.0), (64.1, -21.9), (72.0, 25.0)])

@@ -112,10 +112,15 @@ class Certification(db.Model):
             or_(cls.expires_on.is_(None), cls.expires_on >= today()),
         )
 
-    @property
+    @hybrid_property
     def is_expired(self) -> bool:
         """True once the expiry date has passed."""
         return self.expires_on is not None and self.expires_on < today()
+
+    @is_expired.inplace.expression
+    @classmethod
+    def _is_expired_expression(cls):
+        return and_(cls.expires_on.is_not(None), cls.expires_on < today())
 
     def mark_pending(self) -> None:
         """Send the certification back to the verification queue after a change."""
