@@ -660,3 +660,12 @@ def test_every_editor_form_refuses_a_post_without_its_csrf_token(app, practition
         assert response.status_code == 400, (url, response.status_code)
         assert "form expired" in response.get_data(as_text=True)
     assert _snapshot(practitioner_user) == before
+
+
+def test_new_location_form_starts_with_country_us_so_a_zip_alone_saves(client, practitioner_user):
+    login(client, practitioner_user)
+    page = client.get("/dashboard/locations/new").get_data(as_text=True)
+    assert 'name="country"' in page and 'value="US"' in page
+    response = submit_form(client, "/dashboard/locations/new", {"postal_code": "10001", "country": "US"})
+    assert response.status_code in (200, 302)
+    assert any(loc.postal_code == "10001" for loc in practitioner_user.practitioner.locations)

@@ -280,7 +280,8 @@ def edit_location(location_id: int):
 
 
 def _edit_location(location: PracticeLocation, title: str):
-    form = LocationForm(obj=location)
+    # A new location has no values yet: let the form's defaults (country US) show.
+    form = LocationForm(obj=location if location.id is not None else None)
     if form.validate_on_submit():
         before = {name: getattr(location, name) for name in ADDRESS_FIELDS}
         for name in ("label", *ADDRESS_FIELDS):
