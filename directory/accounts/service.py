@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, url_for
 from sqlalchemy import func, select
 
 from directory.accounts.passwords import burn_time, hash_password, needs_rehash, password_problem, verify_password
 from directory.accounts.tokens import LinkError, make_token, read_token
 from directory.extensions import db
-from directory.mail import queue_mail
+from directory.mail import queue_mail, site_url
 from directory.models import ApiToken, Practitioner, Role, User
 from directory.models.accounts import ProviderStatus
 from directory.models.base import utcnow
@@ -31,11 +30,6 @@ def normalize_email(email: str) -> str:
 def find_user(email: str) -> User | None:
     """The account with this email, or None."""
     return db.session.execute(select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
-
-
-def site_url(endpoint: str, **values) -> str:
-    """An absolute link for emails, on the configured SITE_URL."""
-    return current_app.config["SERVER_NAME_FOR_EMAIL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def rotate_session_token(user: User) -> None:
