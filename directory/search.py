@@ -434,6 +434,21 @@ class ParsedSearch:
     radius: float
 
 
+SINGLE_VALUED = (
+    "lat",
+    "lon",
+    "near",
+    "radius",
+    "radius_km",
+    "unit",
+    "verified",
+    "accepting",
+    "language",
+    "page",
+    "per_page",
+)
+
+
 def parse_search_args(args) -> ParsedSearch | None:
     """Validate search parameters (a query-string mapping); None when no location was given.
 
@@ -441,6 +456,10 @@ def parse_search_args(args) -> ParsedSearch | None:
     ``condition`` (repeatable slug); ``verified``, ``accepting`` (1/0); ``language``;
     ``page`` (from 1) and ``per_page`` (at most 100). Raises SearchError on bad input.
     """
+    if hasattr(args, "getlist"):
+        for name in SINGLE_VALUED:
+            if len(args.getlist(name)) > 1:
+                raise SearchError(f"{name} may be given only once")
     unit = (args.get("unit") or "km").strip().lower()
     if unit not in {"km", "mi"}:
         raise SearchError("unit must be km or mi")

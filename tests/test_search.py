@@ -184,6 +184,20 @@ def test_bad_search_input_answers_400_with_a_message(client, params, message):
     assert message in response.get_json()["error"]
 
 
+@pytest.mark.parametrize("name", ["page", "lat", "radius_km", "near"])
+def test_a_single_valued_parameter_given_twice_answers_400(client, name):
+    values = {"page": ["1", "2"], "lat": ["40", "41"], "radius_km": ["5", "9"], "near": ["80302", "Boulder"]}[name]
+    params = [("lat", "40.0"), ("lon", "-105.27")] if name not in ("lat", "near") else [("lon", "-105.27")]
+    if name == "near":
+        params = []
+    params += [(name, v) for v in values]
+    query = "&".join(f"{k}={v}" for k, v in params)
+    response = client.get(f"/api/v1/practitioners?{query}")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": f"{name} may be given only once"}
+    assert client.get(f"/search?{query}").status_code == 400
+
+
 def test_default_radius_is_50_km(client):
     PractitionerFactory(latitude=40.015 + 0.40, longitude=-105.27)  # ~44 km north
     PractitionerFactory(latitude=40.015 + 0.50, longitude=-105.27)  # ~56 km north
@@ -213,7 +227,9 @@ def test_search_builds_no_orm_objects_for_candidates(app):
     from directory.models import Certification, PracticeLocation, Practitioner
 
     # Results are plain views built from rows: no practitioner, location or credential is an ORM object.
-    loaded = [o for o in db.session.identity_map.values() if isinstance(o, (Practitioner, PracticeLocation, Certification))]
+    loaded = [
+        o for o in db.session.identity_map.values() if isinstance(o, (Practitioner, PracticeLocation, Certification))
+    ]
     assert loaded == []
     assert [h.distance_km for h in result.hits] == sorted(h.distance_km for h in result.hits)
 
