@@ -393,7 +393,8 @@ FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
 def _flag(args, name: str) -> bool:
-    value = (args.get(name) or "").strip().lower()
+    """A yes/no parameter: 1/0, true/false, yes/no, on/off, or empty; anything else is an error."""
+    value = (args.get(name) or "").lower()
     if value in TRUE_WORDS:
         return True
     if value in FALSE_WORDS:

@@ -1,5 +1,7 @@
 """Public pages render, without JavaScript, with the patient guidance."""
 
+import re
+
 from tests.factories import PractitionerFactory
 
 
@@ -49,3 +51,28 @@ def test_unpublished_profile_is_not_found(client):
 def test_static_assets_come_from_packages(client):
     assert client.get("/vendor/leaflet/leaflet.js").status_code == 200
     assert client.get("/bootstrap/static/css/bootstrap.min.css").status_code == 200
+
+
+def test_search_form_checkboxes_send_values_the_search_accepts(client):
+    """The HTML form's "verified" and "accepting" checkboxes must send a value the search understands."""
+    from directory.models import VerificationStatus
+    from tests.factories import CertificationFactory
+
+    verified = PractitionerFactory(display_name="Vera Verified", latitude=40.02, longitude=-105.27)
+    CertificationFactory(practitioner=verified, status=VerificationStatus.VERIFIED)
+    PractitionerFactory(display_name="Pete Pending", latitude=40.02, longitude=-105.27)
+    form = client.get("/search").get_data(as_text=True)
+    tag = lambda html, name: re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)  # noqa: E731
+    assert 'value="1"' in tag(form, "verified") and "checked" not in tag(form, "verified")
+    assert 'value="1"' in tag(form, "accepting")
+    response = client.get("/search?near=80302&radius=10&unit=mi&verified=1&accepting=1")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Vera Verified" in html and "Pete Pending" not in html
+    assert "checked" in tag(html, "verified") and "checked" in tag(html, "accepting")
+
+
+def test_a_yes_no_parameter_with_stray_whitespace_is_refused(client):
+    response = client.get("/api/v1/practitioners?lat=40&lon=-105&verified=%09")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "verified must be 1 or 0"}

@@ -33,6 +33,6 @@ class SearchForm(FlaskForm):
     )
     unit = SelectField("Unit", choices=[("mi", "miles"), ("km", "km")], default="mi")
     condition = MultiCheckboxField("Focus", choices=[])
-    verified = BooleanField("Verified credentials only")
-    accepting = BooleanField("Accepting new patients")
+    verified = BooleanField("Verified credentials only", render_kw={"value": "1"})
+    accepting = BooleanField("Accepting new patients", render_kw={"value": "1"})
     language = StringField("Language", validators=[Optional(), Length(max=40)])
