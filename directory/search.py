@@ -147,6 +147,9 @@ def _index_filter(lat: float, lon: float, radius_km: float):
         # GiST index on ll_to_earth(latitude, longitude) (see the migrations).
         # earth_box takes a distance on earth()'s larger sphere: scale, with slack.
         radius_m = radius_km * 1000 * PG_EARTH_RADIUS_M / (EARTH_RADIUS_KM * 1000) * 1.001
+        # A box of at least a metre: earth_box underflows on subnormal radii (a 500 found by
+        # schemathesis); the box is only a superset, the exact distance still decides.
+        radius_m = max(radius_m, 1.0)
         return func.earth_box(func.ll_to_earth(lat, lon), radius_m).op("@>")(
             func.ll_to_earth(loc.latitude, loc.longitude)
         )

@@ -198,6 +198,17 @@ def test_a_single_valued_parameter_given_twice_answers_400(client, name):
     assert client.get(f"/search?{query}").status_code == 400
 
 
+@pytest.mark.parametrize("radius_km", ["5e-324", "1e-300", "0.000001"])
+@pytest.mark.parametrize("lat, lon", [(90.0, 0.5), (0.0, 180.0), (40.015, -105.2705)])
+def test_a_vanishingly_small_radius_finds_only_what_is_exactly_there(client, radius_km, lat, lon):
+    PractitionerFactory(latitude=89.99, longitude=0.5)
+    exact = PractitionerFactory(latitude=40.015, longitude=-105.2705)
+    response = api(client, lat=lat, lon=lon, radius_km=radius_km)
+    assert response.status_code == 200
+    expected = [exact.id] if (lat, lon) == (40.015, -105.2705) else []
+    assert [r["id"] for r in response.get_json()["results"]] == expected
+
+
 def test_default_radius_is_50_km(client):
     PractitionerFactory(latitude=40.015 + 0.40, longitude=-105.27)  # ~44 km north
     PractitionerFactory(latitude=40.015 + 0.50, longitude=-105.27)  # ~56 km north
