@@ -18,8 +18,9 @@ from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
-ZIP_RE = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
-COORDS_RE = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+# ASCII digits only: zipcodes' Rust core panics on other Unicode digits (found by fuzzing).
+ZIP_RE = re.compile(r"\b(\d{5})(?:-\d{4})?\b", re.ASCII)
+COORDS_RE = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$", re.ASCII)
 
 # US states, for "Springfield, IL" and "Portland, Oregon".
 US_STATES = {
@@ -199,7 +200,8 @@ class OfflineGeocoder(Geocoder):
 
     def lookup(self, query: str) -> Place | None:
         """The best Place for free text, or None."""
-        query = (query or "").strip()
+        # NFKC folds full-width and other compatibility forms: "９０２１０" is 90210.
+        query = unicodedata.normalize("NFKC", query or "").strip()
         if not query or len(query) > 300:
             return None
         match = COORDS_RE.match(query)

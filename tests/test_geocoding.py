@@ -149,3 +149,17 @@ def test_site_geocodes_with_the_configured_geocoder(app):
         "dict", DictGeocoder({"Bath": ("Bath, England", 51.38, -2.36)}), 0
     )
     assert geocode("Bath").label == "Bath, England"
+
+
+@pytest.mark.parametrize("query, expected", [("９０２１０", "90210"), ("٩٠٢١٠", None), ("9０210", "90210")])
+def test_unicode_digits_never_reach_the_zip_library_unfolded(app, query, expected):
+    """Full-width digits fold to ASCII; other scripts' digits are not a ZIP (zipcodes panicked on them)."""
+    from directory.geocoding import OfflineGeocoder
+
+    place = OfflineGeocoder().lookup(query)
+    assert (place.postal_code if place else None) == expected
+
+
+def test_search_page_with_full_width_zip_code_answers(client):
+    assert client.get("/search?near=%EF%BC%99%EF%BC%90%EF%BC%92%EF%BC%91%EF%BC%90").status_code == 200
+    assert client.get("/api/v1/practitioners?near=%D9%A9%D9%A0%D9%A2%D9%A1%D9%A0").status_code == 400
