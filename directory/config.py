@@ -42,6 +42,8 @@ def from_environment(instance_path: str) -> dict:
         "GEOCODER": os.environ.get("GEOCODER", "offline"),
         "GEOCODER_USER_AGENT": os.environ.get("GEOCODER_USER_AGENT", ""),
         "GEOCODER_MIN_DELAY_SECONDS": float(os.environ.get("GEOCODER_MIN_DELAY_SECONDS", "1.0")),
+        # Search: counting stops past this many practitioners ("more than 1,000").
+        "SEARCH_COUNT_LIMIT": int(os.environ.get("SEARCH_COUNT_LIMIT", "1000")),
         # Mail: no MAIL_SERVER means messages are written to the log.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),

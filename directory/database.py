@@ -36,21 +36,32 @@ def configure_engine(engine: Engine) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _sync_condition_bits(session: Session, flush_context, instances) -> None:  # noqa: ARG001
-    """Copy each practitioner's condition bits and listed flag onto their locations before they are written."""
-    from directory.models import PracticeLocation, Practitioner
+def _sync_search_columns(session: Session, flush_context, instances) -> None:  # noqa: ARG001
+    """Copy onto each location what the search index filters on, before it is written.
+
+    The practitioner's condition bits, listed flag (published and not suspended), accepting
+    new patients, the last day a credential of theirs counts as verified, and languages.
+    """
+    from directory.models import Certification, PracticeLocation, Practitioner
 
     touched = set()
-    for obj in list(session.new) + list(session.dirty):
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Practitioner):
             touched.add(obj)
-        elif isinstance(obj, PracticeLocation) and obj.practitioner is not None:
+        elif isinstance(obj, (PracticeLocation, Certification)) and obj.practitioner is not None:
             touched.add(obj.practitioner)
+    deleted = set(session.deleted)
     for practitioner in touched:
-        bits = practitioner.condition_bits
-        listed = bool(practitioner.published) and not practitioner.suspended
+        if practitioner in deleted:
+            continue
+        values = {
+            "condition_bits": practitioner.condition_bits,
+            "listed": bool(practitioner.published) and not practitioner.suspended,
+            "accepting": bool(practitioner.accepting_new_patients),
+            "verified_until": practitioner.verified_until(excluding=deleted),
+            "languages": (practitioner.languages or "").lower(),
+        }
         for location in practitioner.locations:
-            if location.condition_bits != bits:
-                location.condition_bits = bits
-            if location.listed != listed:
-                location.listed = listed
+            for name, value in values.items():
+                if getattr(location, name) != value:
+                    setattr(location, name, value)

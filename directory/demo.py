@@ -306,11 +306,13 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
     spread = min(20.0, 2.0 + math.sqrt(town["population"]) / 150)
     lat, lon = _jitter(rng, town["lat"], town["lon"], spread)
     n_locations = rng.choices([1, 2, 3], weights=[88, 10, 2])[0]
+    # What the flush hook would copy onto each location (these rows bypass the ORM).
+    practitioner_row = batch.rows[Practitioner.__table__][-1]
+    locations = []
     for i in range(n_locations):
         if i:
             lat, lon = _jitter(rng, town["lat"], town["lon"], spread + 25)
-        batch.add(
-            PracticeLocation.__table__,
+        locations.append(
             {
                 "id": ids.take(PracticeLocation),
                 "practitioner_id": pid,
@@ -324,8 +326,12 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
                 "longitude": lon,
                 "condition_bits": bits,
                 "listed": published,
-            },
+                "accepting": practitioner_row["accepting_new_patients"],
+                "verified_until": None,
+                "languages": practitioner_row["languages"].lower(),
+            }
         )
+        batch.add(PracticeLocation.__table__, locations[-1])
     group = "NA" if cc in ("US", "CA") else "UK" if cc in ("GB", "IE") else "OTHER"
     roll, held = rng.random() * 100, None
     for body_slug, credential, share in CREDENTIAL_MIX[group]:
@@ -337,6 +343,9 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
     if held:
         body_slug, credential = held
         status, expires_on, verified = _credential_status(rng, ref["today"])
+        if status == VerificationStatus.VERIFIED:
+            for location in locations:
+                location["verified_until"] = expires_on or date.max
         batch.add(
             Certification.__table__,
             {

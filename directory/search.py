@@ -1,22 +1,38 @@
 """The one practitioner search behind both the HTML page and the JSON API.
 
-On SQLite, candidates come from one covering composite B-tree index on practice
-locations (listed, latitude, longitude, condition bits, practitioner): a bounding box
-narrows them, and the great-circle distance is computed only for points outside the
-circle's inscribed box. The count is answered from that index alone; the page's rows
-come from a circle that starts small (sized from the count) and doubles up to the asked
-radius, with distance, grouping per practitioner (nearest location), sort and LIMIT in
-SQL. PostgreSQL narrows with a GiST ``earth_box`` instead. Only the practitioners on the
-page become ORM objects.
+Candidates come from one covering composite B-tree index on practice locations (listed,
+latitude band, longitude, latitude, condition bits, practitioner, accepting, verified
+until, languages), on SQLite and PostgreSQL alike: a circle's bounding box is one short
+longitude range in each 0.1° band it spans, every filter is answered from the index, and
+the great-circle distance is computed in SQL. The count stops at SEARCH_COUNT_LIMIT (a
+city's tens of thousands cost more to count than they tell a patient). The page's rows come
+from a circle just big enough to hold them, found from the density and checked with bounded
+counts, with distance, grouping per practitioner (nearest location), sort and LIMIT in SQL.
+Each step is one statement built once and run with bound parameters; results are plain
+rows, never ORM objects.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, func, literal, literal_column, or_, select
+from flask import current_app, g, has_request_context
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
 from directory.extensions import db
 from directory.geocoding import Place, geocode
@@ -28,7 +44,8 @@ from directory.models import (
     Practitioner,
     VerificationStatus,
 )
-from directory.models.practitioners import practitioner_conditions
+from directory.models.base import today
+from directory.models.practitioners import band_of
 
 # geopy's great_circle uses the same mean Earth radius.
 EARTH_RADIUS_KM = 6371.009
@@ -37,10 +54,10 @@ MAX_RADIUS_KM = 500.0
 DEFAULT_RADIUS_KM = 50.0
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
-# The search for the page's rows starts with this radius and doubles up to the asked one.
-START_RADIUS_KM = 12.5
-# earthdistance's earth() radius, in metres.
-PG_EARTH_RADIUS_M = 6378168.0
+# On PostgreSQL a count reads at most this many locations per practitioner it may report.
+ROWS_PER_PRACTITIONER = 3
+# Counting stops past this many practitioners ("more than 1,000"); SEARCH_COUNT_LIMIT overrides.
+DEFAULT_COUNT_LIMIT = 1000
 
 
 class SearchError(ValueError):
@@ -54,7 +71,7 @@ class SearchQuery:
     latitude: float
     longitude: float
     radius_km: float = DEFAULT_RADIUS_KM
-    conditions: list[Condition] = field(default_factory=list)
+    conditions: list[ConditionView] = field(default_factory=list)
     verified_only: bool = False
     accepting_only: bool = False
     language: str = ""
@@ -81,11 +98,12 @@ class SearchHit:
 
 @dataclass
 class SearchResult:
-    """One page of results and the total count."""
+    """One page of results and the total count (a lower bound when count_exact is false)."""
 
     query: SearchQuery
     count: int
     hits: list[SearchHit]
+    count_exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -98,26 +116,6 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     p1, p2 = math.radians(lat1), math.radians(lat2)
     a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def _distance_sql(lat: float, lon: float):
-    """Haversine distance in SQL from (lat, lon) to each location, in km.
-
-    The argument of asin never exceeds 1 here: candidates are at most a few hundred
-    km away, far from the antipode, so no clamp is needed.
-    """
-    loc = PracticeLocation.__table__.c
-    half_radian = math.pi / 360  # degrees to radians, halved
-    sin_half_dlat = func.sin((loc.latitude - lat) * half_radian)
-    sin_half_dlon = func.sin((loc.longitude - lon) * half_radian)
-    a = (
-        sin_half_dlat * sin_half_dlat
-        + literal(math.cos(math.radians(lat)))
-        * func.cos(loc.latitude * (math.pi / 180))
-        * sin_half_dlon
-        * sin_half_dlon
-    )
-    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
 
 
 def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, list[tuple[float, float]]]:
@@ -138,26 +136,6 @@ def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float
     if max_lon > 180:
         return min_lat, max_lat, [(min_lon, 180.0), (-180.0, max_lon - 360)]
     return min_lat, max_lat, [(min_lon, max_lon)]
-
-
-def _index_filter(lat: float, lon: float, radius_km: float):
-    """The clause that lets the database's index narrow the candidates."""
-    loc = PracticeLocation.__table__.c
-    if db.session.get_bind().dialect.name == "postgresql":
-        # GiST index on ll_to_earth(latitude, longitude) (see the migrations).
-        # earth_box takes a distance on earth()'s larger sphere: scale, with slack.
-        radius_m = radius_km * 1000 * PG_EARTH_RADIUS_M / (EARTH_RADIUS_KM * 1000) * 1.001
-        # A box of at least a metre: earth_box underflows on subnormal radii (a 500 found by
-        # schemathesis); the box is only a superset, the exact distance still decides.
-        radius_m = max(radius_m, 1.0)
-        return func.earth_box(func.ll_to_earth(lat, lon), radius_m).op("@>")(
-            func.ll_to_earth(loc.latitude, loc.longitude)
-        )
-    min_lat, max_lat, lon_ranges = bounding_box(lat, lon, radius_km)
-    return and_(
-        loc.latitude.between(min_lat, max_lat),
-        or_(*[loc.longitude.between(lo, hi) for lo, hi in lon_ranges]),
-    )
 
 
 def inner_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float] | None:
@@ -184,93 +162,230 @@ def inner_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, f
     return lat - half_lat, lat + half_lat, lon - dlon, lon + dlon
 
 
-def _within(query: SearchQuery, radius_km: float, distance) -> list:
-    """WHERE clauses: listed locations within radius_km carrying the asked condition bits.
+# An empty box (its low ends above its high ends): no point is in it.
+NO_BOX = (1.0, 0.0, 1.0, 0.0)
 
-    Everything here is answered from the covering index on practice_locations; the
-    exact distance is computed only for points outside the circle's inscribed box.
+
+def _distance_sql():
+    """Haversine distance in SQL from (:lat, :lon) to each location, in km (:cos_lat is cos(lat)).
+
+    The argument of asin never exceeds 1 here: candidates are at most a few hundred
+    km away, far from the antipode, so no clamp is needed.
     """
     loc = PracticeLocation.__table__.c
-    where = [loc.listed.is_(True), _index_filter(query.latitude, query.longitude, radius_km)]
-    box = inner_box(query.latitude, query.longitude, radius_km)
-    if box is None:
-        where.append(distance <= radius_km)
+    half_radian = math.pi / 360  # degrees to radians, halved
+    sin_half_dlat = func.sin((loc.latitude - bindparam("lat", type_=Float)) * half_radian)
+    sin_half_dlon = func.sin((loc.longitude - bindparam("lon", type_=Float)) * half_radian)
+    a = (
+        sin_half_dlat * sin_half_dlat
+        + bindparam("cos_lat", type_=Float) * func.cos(loc.latitude * (math.pi / 180)) * sin_half_dlon * sin_half_dlon
+    )
+    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
+
+
+@functools.cache
+def _statement(kind: str, dialect: str, antimeridian: bool, filters: tuple[str, ...]):
+    """The SQL of one kind of search step, built once per shape and run with bound parameters.
+
+    kind "count": how many practitioners are within :radius, counting no further than :cap + 1.
+    SQLite streams DISTINCT, so it stops once it has seen :cap + 1 practitioners; PostgreSQL
+    sorts or hashes the whole input of a DISTINCT, so there the count reads at most
+    ROWS_PER_PRACTITIONER locations per practitioner it may report (and says whether it did).
+    kind "page": the :limit nearest practitioners within :radius, (pid, distance), nearest first.
+    Every candidate and every filter comes from the covering index (listed, band, longitude,
+    latitude, condition bits, practitioner, accepting, verified until, languages), on SQLite
+    and PostgreSQL alike: one longitude range in each 0.1° latitude band of the circle's
+    bounding box. A count needs no distance for the points in the circle's inscribed box.
+    """
+    loc = PracticeLocation.__table__.c
+    distance = _distance_sql()
+    within = distance <= bindparam("radius", type_=Float)
+    if kind == "count":
+        inside = and_(
+            loc.latitude.between(bindparam("in_lat_lo", type_=Float), bindparam("in_lat_hi", type_=Float)),
+            loc.longitude.between(bindparam("in_lon_lo", type_=Float), bindparam("in_lon_hi", type_=Float)),
+        )
+        within = or_(inside, within)
+    longitude = loc.longitude.between(bindparam("lon_lo", type_=Float), bindparam("lon_hi", type_=Float))
+    if antimeridian:
+        longitude = or_(
+            longitude, loc.longitude.between(bindparam("lon_lo2", type_=Float), bindparam("lon_hi2", type_=Float))
+        )
+    mask = bindparam("mask", type_=BigInteger)
+    where = [
+        loc.listed.is_(True),
+        loc.band.in_(bindparam("bands", expanding=True)),
+        longitude,
+        loc.latitude.between(bindparam("lat_lo", type_=Float), bindparam("lat_hi", type_=Float)),
+        loc.condition_bits.op("&")(mask) == mask,
+        within,
+    ]
+    if kind == "count":
+        stmt = select(loc.practitioner_id)
     else:
-        min_lat, max_lat, min_lon, max_lon = box
-        inside = and_(loc.latitude.between(min_lat, max_lat), loc.longitude.between(min_lon, max_lon))
-        where.append(or_(inside, distance <= radius_km))
-    mask = query.condition_mask
-    if mask:
-        where.append(loc.condition_bits.op("&")(mask) == mask)
-    return where
+        stmt = select(loc.practitioner_id.label("pid"), func.min(distance).label("distance"))
+    stmt = stmt.where(*where)
+    if "accepting" in filters:
+        stmt = stmt.where(loc.accepting.is_(True))
+    if "verified" in filters:
+        stmt = stmt.where(loc.verified_until >= bindparam("today", type_=Date))
+    if "language" in filters:
+        stmt = stmt.where(loc.languages.like(bindparam("language", type_=String), escape="\\"))
+    cap = bindparam("cap", type_=Integer)
+    if kind == "count" and dialect == "postgresql":
+        rows = stmt.limit(cap * ROWS_PER_PRACTITIONER).subquery()
+        return select(func.count(rows.c.practitioner_id.distinct()), func.count() >= cap * ROWS_PER_PRACTITIONER)
+    if kind == "count":
+        return select(func.count(), func.count() > cap).select_from(stmt.distinct().limit(cap + 1).subquery())
+    return (
+        stmt.group_by(loc.practitioner_id)
+        .order_by(literal_column("distance"), loc.practitioner_id)
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
-def _practitioner_filters(query: SearchQuery) -> list:
-    """Filters on the practitioner (accepting, language, verified); empty for most searches."""
-    prac = Practitioner.__table__.c
-    filters = []
-    if query.accepting_only:
-        filters.append(prac.accepting_new_patients.is_(True))
-    if query.language:
-        pattern = "%" + query.language.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        filters.append(func.lower(prac.languages).like(pattern, escape="\\"))
-    if query.verified_only:
-        filters.append(exists().where(Certification.practitioner_id == prac.id, Certification.is_currently_verified))
-    return filters
+class _Search:
+    """One search's SQL steps: the statement shapes and the parameters for a radius."""
 
+    def __init__(self, query: SearchQuery) -> None:
+        self.query = query
+        self.dialect = db.session.get_bind().dialect.name
+        filters = []
+        self.base = {
+            "lat": query.latitude,
+            "lon": query.longitude,
+            "cos_lat": math.cos(math.radians(query.latitude)),
+            "mask": query.condition_mask,
+        }
+        if query.accepting_only:
+            filters.append("accepting")
+        if query.language:
+            filters.append("language")
+            escaped = query.language.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            self.base["language"] = f"%{escaped}%"
+        if query.verified_only:
+            filters.append("verified")
+            self.base["today"] = today()
+        self.filters = tuple(filters)
 
-def _count(query: SearchQuery) -> int:
-    """How many practitioners have a location within the radius (each counted once)."""
-    loc = PracticeLocation.__table__.c
-    distance = _distance_sql(query.latitude, query.longitude)
-    stmt = select(func.count(loc.practitioner_id.distinct())).where(*_within(query, query.radius_km, distance))
-    filters = _practitioner_filters(query)
-    if filters:
-        prac = Practitioner.__table__.c
-        stmt = stmt.join_from(PracticeLocation.__table__, Practitioner.__table__, prac.id == loc.practitioner_id).where(
-            *filters
+    def _run(self, kind: str, radius_km: float, **extra):
+        lat, lon = self.query.latitude, self.query.longitude
+        min_lat, max_lat, lon_ranges = bounding_box(lat, lon, radius_km)
+        params = dict(
+            self.base,
+            radius=radius_km,
+            bands=list(range(band_of(min_lat), band_of(max_lat) + 1)),
+            lat_lo=min_lat,
+            lat_hi=max_lat,
+            lon_lo=lon_ranges[0][0],
+            lon_hi=lon_ranges[0][1],
+            **extra,
         )
-    return db.session.execute(stmt).scalar_one()
+        if len(lon_ranges) > 1:
+            params.update(lon_lo2=lon_ranges[1][0], lon_hi2=lon_ranges[1][1])
+        if kind == "count":
+            box = inner_box(lat, lon, radius_km) or NO_BOX
+            params.update(in_lat_lo=box[0], in_lat_hi=box[1], in_lon_lo=box[2], in_lon_hi=box[3])
+        return db.session.execute(_statement(kind, self.dialect, len(lon_ranges) > 1, self.filters), params)
+
+    def count(self, radius_km: float, cap: int) -> tuple[int, bool]:
+        """(practitioners within radius_km, whether that is all of them), counting little past cap.
+
+        When it is not all of them, the number is a lower bound (at least cap, unless many
+        practitioners have several locations in the circle).
+        """
+        count, more = self._run("count", radius_km, cap=cap).one()
+        return count, not more
+
+    def nearest(self, radius_km: float, limit: int) -> list:
+        """The `limit` nearest practitioners within radius_km: (pid, distance), nearest first."""
+        return self._run("page", radius_km, limit=limit).all()
 
 
-def _nearest(query: SearchQuery, radius_km: float, limit: int):
-    """The `limit` nearest practitioners within radius_km: (pid, distance), nearest first."""
-    loc = PracticeLocation.__table__.c
-    distance = _distance_sql(query.latitude, query.longitude)
-    where = [_index_filter(query.latitude, query.longitude, radius_km), loc.listed.is_(True), distance <= radius_km]
-    mask = query.condition_mask
-    if mask:
-        where.append(loc.condition_bits.op("&")(mask) == mask)
-    stmt = select(loc.practitioner_id.label("pid"), func.min(distance).label("distance")).where(*where)
-    filters = _practitioner_filters(query)
-    if filters:
-        prac = Practitioner.__table__.c
-        stmt = stmt.join_from(PracticeLocation.__table__, Practitioner.__table__, prac.id == loc.practitioner_id).where(
-            *filters
-        )
-    stmt = stmt.group_by(loc.practitioner_id).order_by(literal_column("distance"), loc.practitioner_id).limit(limit)
-    return db.session.execute(stmt).all()
+def count_limit() -> int:
+    """Counting stops here: past it a search says "more than" (SEARCH_COUNT_LIMIT, default 1,000)."""
+    limit = current_app.config.get("SEARCH_COUNT_LIMIT", DEFAULT_COUNT_LIMIT) if current_app else DEFAULT_COUNT_LIMIT
+    return max(1, int(limit))
+
+
+def _page_radius(search: _Search, wanted: int, count: int, exact: bool) -> float:
+    """A radius whose circle holds at least `wanted` practitioners but not many more.
+
+    The nearest `wanted` inside such a circle are the nearest overall, and finding them there
+    costs little. In a crowded city the asked circle holds tens of thousands: it shrinks by the
+    density (count over area) until a bounded count, which costs little too, says the circle
+    holds a cheap page's worth. Falls back to the smallest circle known to hold `wanted`.
+    """
+    radius = search.query.radius_km
+    # Sorting this many costs little; counts here stop past it (they tell "too many" from
+    # "enough", and the density).
+    enough = max(4 * wanted, 100)
+    if not exact and enough > count_limit():
+        count, exact = search.count(radius, enough)
+    if exact and count <= enough:
+        return radius
+    high, n_high = radius, count  # high holds at least n_high practitioners
+    for _ in range(8):
+        r = high * min(0.5, math.sqrt(2 * wanted / max(n_high, 1)))
+        n, exact = search.count(r, enough)
+        if n >= wanted:
+            if exact and n <= enough:
+                return r
+            high, n_high = r, n
+            continue
+        if not exact:  # many locations, few practitioners: keep to what is known
+            break
+        # The crowd thins out here: one guess between r and high from r's density.
+        r = min(r * math.sqrt(2 * wanted / max(n, 1)), high * 0.8)
+        return r if search.count(r, enough)[0] >= wanted else high
+    return high
 
 
 def search_practitioners(query: SearchQuery) -> SearchResult:
     """Practitioners within the radius, nearest first, one page of them."""
-    count = _count(query)
+    search = _Search(query)
+    limit = count_limit()
+    count, exact = search.count(query.radius_km, limit)
+    if count > limit:
+        count, exact = limit, False
     offset = (query.page - 1) * query.per_page
     rows: list = []
-    if offset < count:
+    if offset < count or not exact:
         wanted = offset + query.per_page
-        # Start with the circle expected to hold about three pages' worth (the count tells
-        # the density), then double. The nearest `wanted` inside a smaller circle are the
-        # nearest overall once that circle holds at least `wanted` practitioners.
-        radius = query.radius_km * min(1.0, math.sqrt(3 * wanted / count))
-        radius = max(radius, min(START_RADIUS_KM / 4, query.radius_km))
-        while True:
-            rows = _nearest(query, radius, wanted)
-            if len(rows) >= wanted or radius >= query.radius_km:
-                break
-            radius = min(radius * 2, query.radius_km)
-        rows = rows[offset:]
-    return SearchResult(query=query, count=count, hits=_load_hits(query, rows))
+        rows = search.nearest(_page_radius(search, wanted, count, exact), wanted)[offset:]
+    return SearchResult(query=query, count=count, hits=_load_hits(query, rows), count_exact=exact)
+
+
+@dataclass(frozen=True)
+class ConditionView:
+    """A condition of the taxonomy, as a search uses and shows it."""
+
+    id: int
+    slug: str
+    name: str
+    bit: int
+    sort_order: int
+
+    @property
+    def mask(self) -> int:
+        """The bit mask of this condition in the search index."""
+        return 1 << self.bit
+
+
+def taxonomy() -> list[ConditionView]:
+    """The condition taxonomy in display order, read once per request."""
+    cached = g.get("_search_taxonomy") if has_request_context() else None
+    if cached is None:
+        c = Condition.__table__.c
+        cached = [
+            ConditionView(*row)
+            for row in db.session.execute(
+                select(c.id, c.slug, c.name, c.bit, c.sort_order).order_by(c.sort_order, c.name)
+            )
+        ]
+        if has_request_context():
+            g._search_taxonomy = cached
+    return cached
 
 
 @dataclass(frozen=True)
@@ -314,46 +429,30 @@ class PractitionerView:
     display_name: str
     practice_name: str
     accepting_new_patients: bool
-    conditions: list[Condition] = field(default_factory=list)
+    conditions: list[ConditionView] = field(default_factory=list)
     certifications: list[CertificationView] = field(default_factory=list)
 
 
-def _load_hits(query: SearchQuery, rows) -> list[SearchHit]:
-    """Load what the shown rows display, with plain queries: no ORM objects per candidate.
-
-    Four small queries by primary or foreign key, whatever the page size; building ORM
-    objects with their relationships here cost more than the whole search.
-    """
-    if not rows:
-        return []
-    ids = [row.pid for row in rows]
-    prac, loc, cert = Practitioner.__table__.c, PracticeLocation.__table__.c, Certification.__table__
-    views = {
-        r.id: PractitionerView(r.id, r.display_name, r.practice_name, r.accepting_new_patients)
-        for r in db.session.execute(
-            select(prac.id, prac.display_name, prac.practice_name, prac.accepting_new_patients).where(prac.id.in_(ids))
-        )
-    }
-    nearest: dict[int, tuple[float, LocationView]] = {}
-    for r in db.session.execute(
-        select(loc.id, loc.practitioner_id, loc.city, loc.region, loc.country, loc.latitude, loc.longitude).where(
-            loc.practitioner_id.in_(ids)
-        )
-    ):
-        km = great_circle_km(query.latitude, query.longitude, r.latitude, r.longitude)
-        if r.practitioner_id not in nearest or km < nearest[r.practitioner_id][0]:
-            nearest[r.practitioner_id] = (km, LocationView(r.id, r.city, r.region, r.country, r.latitude, r.longitude))
-    conditions = {c.id: c for c in _all_conditions()}
-    for r in db.session.execute(
-        select(practitioner_conditions.c.practitioner_id, practitioner_conditions.c.condition_id).where(
-            practitioner_conditions.c.practitioner_id.in_(ids)
-        )
-    ):
-        views[r.practitioner_id].conditions.append(conditions[r.condition_id])
-    for view in views.values():
-        view.conditions.sort(key=lambda c: (c.sort_order, c.name))
-    body = CertifyingBody.__table__.c
-    for r in db.session.execute(
+@functools.cache
+def _hit_statements():
+    """The two queries that load what a page of results shows, built once."""
+    prac, loc = Practitioner.__table__.c, PracticeLocation.__table__.c
+    cert, body = Certification.__table__, CertifyingBody.__table__.c
+    ids = bindparam("ids", expanding=True)
+    practitioners = select(
+        prac.id,
+        prac.display_name,
+        prac.practice_name,
+        prac.accepting_new_patients,
+        loc.condition_bits,
+        loc.id.label("location_id"),
+        loc.city,
+        loc.region,
+        loc.country,
+        loc.latitude,
+        loc.longitude,
+    ).join_from(Practitioner.__table__, PracticeLocation.__table__, loc.practitioner_id == prac.id)
+    certifications = (
         select(
             cert.c.practitioner_id,
             body.slug,
@@ -362,13 +461,43 @@ def _load_hits(query: SearchQuery, rows) -> list[SearchHit]:
             cert.c.status,
             cert.c.verified_at,
             cert.c.expires_on,
-            Certification.is_currently_verified.label("current"),
-            Certification.is_expired.label("expired"),
+            # The model's rules, with today bound at each run (the statement outlives a day).
+            Certification.verified_on(bindparam("today", type_=Date)).label("current"),
+            Certification.expired_on(bindparam("today", type_=Date)).label("expired"),
         )
         .join_from(cert, CertifyingBody.__table__, body.id == cert.c.body_id)
         .where(cert.c.practitioner_id.in_(ids))
         .order_by(cert.c.id)
-    ):
+    )
+    return practitioners.where(prac.id.in_(ids)), certifications
+
+
+def _load_hits(query: SearchQuery, rows) -> list[SearchHit]:
+    """Load what the shown rows display with two plain queries: no ORM objects per candidate.
+
+    The conditions come from the locations' condition bits (kept equal to the practitioner's
+    conditions by the flush hook), the nearest location is picked here with the SQL's formula.
+    """
+    if not rows:
+        return []
+    ids = [row.pid for row in rows]
+    practitioners_sql, certifications_sql = _hit_statements()
+    conditions = taxonomy()
+    views: dict[int, PractitionerView] = {}
+    nearest: dict[int, tuple[float, LocationView]] = {}
+    for r in db.session.execute(practitioners_sql, {"ids": ids}):
+        if r.id not in views:
+            views[r.id] = PractitionerView(
+                r.id,
+                r.display_name,
+                r.practice_name,
+                r.accepting_new_patients,
+                [c for c in conditions if r.condition_bits & c.mask],
+            )
+        km = great_circle_km(query.latitude, query.longitude, r.latitude, r.longitude)
+        if r.id not in nearest or km < nearest[r.id][0]:
+            nearest[r.id] = (km, LocationView(r.location_id, r.city, r.region, r.country, r.latitude, r.longitude))
+    for r in db.session.execute(certifications_sql, {"ids": ids, "today": today()}):
         views[r.practitioner_id].certifications.append(
             CertificationView(
                 BodyView(r.slug, r.name),
@@ -384,11 +513,6 @@ def _load_hits(query: SearchQuery, rows) -> list[SearchHit]:
         SearchHit(practitioner=views[row.pid], distance_km=float(row.distance), location=nearest[row.pid][1])
         for row in rows
     ]
-
-
-def _all_conditions() -> list[Condition]:
-    """The taxonomy (a handful of rows), from the session's identity map after the first load."""
-    return db.session.execute(select(Condition)).scalars().all()
 
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -500,7 +624,7 @@ def parse_search_args(args) -> ParsedSearch | None:
     slugs = [s.strip() for s in args.getlist("condition") if s.strip()] if hasattr(args, "getlist") else []
     conditions = []
     if slugs:
-        found = {c.slug: c for c in db.session.execute(select(Condition).where(Condition.slug.in_(slugs))).scalars()}
+        found = {c.slug: c for c in taxonomy()}
         unknown = [s for s in slugs if s not in found]
         if unknown:
             raise SearchError(f"unknown condition: {', '.join(unknown[:5])}"[:300])

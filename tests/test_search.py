@@ -259,3 +259,147 @@ def test_inner_box_lies_inside_the_circle(lat, lon, radius_km):
             assert great_circle_km(lat, lon, corner_lat, corner_lon) <= radius_km
     # And it is not a trivially small box.
     assert great_circle_km(lat, lon, min_lat if lat >= 0 else max_lat, max_lon) > radius_km * 0.95
+
+
+def _brute_force(made: dict, center: tuple[float, float], radius_km: float) -> list[int]:
+    """Every practitioner within radius_km, nearest first: what the search must agree with."""
+    from directory.search import great_circle_km
+
+    within = []
+    for pid, points in made.items():
+        km = min(great_circle_km(*center, *p) for p in points)
+        if km <= radius_km:
+            within.append((km, pid))
+    return [pid for _, pid in sorted(within)]
+
+
+def test_count_stops_at_the_limit_and_every_page_stays_exact(app, client):
+    """Past SEARCH_COUNT_LIMIT the count says "more than", while pages are still the true nearest.
+
+    A crowded town centre (more than the search's cheap page size), a suburb and a sparse
+    countryside, so that the page's circle is found by shrinking, by growing, or not at all.
+    """
+    app.config["SEARCH_COUNT_LIMIT"] = 10
+    rng = random.Random(11)
+    made = {}
+    for spread, n in ((0.01, 130), (0.1, 40), (1.0, 40)):
+        for _ in range(n):
+            points = [(45.0 + rng.uniform(-spread, spread), 7.0 + rng.uniform(-spread, spread))]
+            if rng.random() < 0.2:  # a second practice location further out
+                points.append((45.0 + rng.uniform(-1, 1), 7.0 + rng.uniform(-1, 1)))
+            made[PractitionerFactory(locations=points).id] = points
+    cases = [
+        ((45.0, 7.0), 100, 5, 1),
+        ((45.0, 7.0), 100, 20, 3),
+        ((45.0, 7.0), 0.5, 20, 1),
+        ((45.05, 7.05), 30, 7, 2),
+        ((45.6, 7.6), 50, 10, 1),
+        ((44.2, 6.2), 200, 100, 2),
+        ((46.5, 8.5), 30, 20, 1),
+    ]
+    for (lat, lon), radius_km, per_page, page in cases:
+        data = api(client, lat=lat, lon=lon, radius_km=radius_km, per_page=per_page, page=page).get_json()
+        expected = _brute_force(made, (lat, lon), radius_km)
+        case = f"{lat},{lon} within {radius_km} km, page {page} of {per_page}"
+        assert [r["id"] for r in data["results"]] == expected[(page - 1) * per_page : page * per_page], case
+        assert data["count"] == min(len(expected), 10), case
+        assert data["count_exact"] is (len(expected) <= 10), case
+    page = client.get("/search", query_string={"lat": 45.0, "lon": 7.0, "radius": 100})
+    assert "More than 10 practitioners within 100 km" in page.get_data(as_text=True)
+    page = client.get("/search", query_string={"lat": 46.5, "lon": 8.5, "radius": 30})
+    assert "More than" not in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", [1, 2, 3])
+def test_pages_past_the_count_limit_are_still_served(app, client, page):
+    app.config["SEARCH_COUNT_LIMIT"] = 3
+    made = {
+        PractitionerFactory(latitude=40 + i * 0.01, longitude=-105.0).id: [(40 + i * 0.01, -105.0)] for i in range(8)
+    }
+    data = api(client, lat=40.0, lon=-105.0, radius_km=50, per_page=3, page=page).get_json()
+    assert data["count"] == 3 and data["count_exact"] is False
+    assert [r["id"] for r in data["results"]] == _brute_force(made, (40.0, -105.0), 50)[(page - 1) * 3 : page * 3]
+
+
+@pytest.mark.parametrize(
+    "latitude", [-90.0, -89.95, -45.05, -0.1, -1e-12, 0.0, 0.1, 0.3, 0.7, 12.3, 40.1, 44.99999999, 45.0, 89.99, 90.0]
+)
+def test_the_databases_latitude_band_is_the_searchs(app, latitude):
+    """The band column (computed by the database) must be the band the search asks for."""
+    from directory.extensions import db
+    from directory.models import PracticeLocation
+    from directory.models.practitioners import band_of
+
+    p = PractitionerFactory(latitude=latitude, longitude=10.0)
+    stored = db.session.execute(
+        db.select(PracticeLocation.band).where(PracticeLocation.practitioner_id == p.id)
+    ).scalar_one()
+    assert stored == band_of(latitude)
+    assert 0 <= stored <= 1800
+
+
+def test_a_condition_in_a_high_bit_is_searchable(client):
+    """The taxonomy may use bits up to 62: condition bits are 64-bit on every database."""
+    from directory.extensions import db
+    from directory.models import Condition
+
+    rare = Condition(slug="rare-focus", name="A rare focus", bit=62, sort_order=99)
+    db.session.add(rare)
+    db.session.commit()
+    with_it = PractitionerFactory(latitude=40.0, longitude=-105.0, conditions=[rare, "tmj"])
+    PractitionerFactory(latitude=40.0, longitude=-105.0, conditions=["tmj"])
+    data = api(client, lat=40.0, lon=-105.0, radius_km=10, condition="rare-focus").get_json()
+    assert [r["id"] for r in data["results"]] == [with_it.id]
+    assert data["results"][0]["conditions"] == ["tmj", "rare-focus"]
+
+
+def test_verified_and_accepting_filters_follow_every_change(client):
+    """The index's copies of accepting and verified follow the practitioner and their credentials."""
+    from datetime import date, timedelta
+
+    from directory.extensions import db
+    from directory.models import PracticeLocation
+
+    p = PractitionerFactory(accepting_new_patients=False)
+    found = lambda **kw: [r["id"] for r in api(client, lat=40.015, lon=-105.27, **kw).get_json()["results"]]  # noqa: E731
+    assert found(verified=1) == [] and found(accepting=1) == []
+    cert = CertificationFactory(practitioner=p, status=VerificationStatus.VERIFIED)
+    p.accepting_new_patients = True
+    db.session.commit()
+    assert found(verified=1) == [p.id] and found(accepting=1) == [p.id]
+    cert.status = VerificationStatus.REJECTED
+    db.session.commit()
+    assert found(verified=1) == []
+    cert.status = VerificationStatus.VERIFIED
+    cert.expires_on = date.today()  # still counts today
+    db.session.commit()
+    assert found(verified=1) == [p.id]
+    cert.expires_on = date.today() - timedelta(days=1)
+    db.session.commit()
+    assert found(verified=1) == []
+    cert.expires_on = None
+    p.locations.append(PracticeLocation(city="Lyons", country="US", latitude=40.22, longitude=-105.27))
+    db.session.commit()
+    assert all(loc.verified_until == date.max and loc.accepting for loc in p.locations)
+    db.session.delete(cert)
+    p.languages = "English, Português"
+    db.session.commit()
+    assert found(verified=1) == [] and found() == [p.id]
+    assert all(loc.verified_until is None for loc in p.locations)
+    assert found(language="PORTUGUÊS") == [p.id] and found(language="spanish") == []
+
+
+def test_a_search_process_that_outlives_a_day_moves_to_the_new_day(client, monkeypatch):
+    """Statements are built once per process: the date they check expiry against is bound per run."""
+    from datetime import date, timedelta
+
+    import directory.search
+
+    p = PractitionerFactory()
+    CertificationFactory(practitioner=p, status=VerificationStatus.VERIFIED, expires_on=date.today())
+    first = api(client, lat=40.015, lon=-105.27, verified=1).get_json()
+    assert first["count"] == 1 and first["results"][0]["credentials"][0]["verified"] is True
+    monkeypatch.setattr(directory.search, "today", lambda: date.today() + timedelta(days=1))
+    assert api(client, lat=40.015, lon=-105.27, verified=1).get_json()["count"] == 0
+    later = api(client, lat=40.015, lon=-105.27).get_json()
+    assert later["results"][0]["credentials"][0]["verified"] is False

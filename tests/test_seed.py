@@ -50,6 +50,12 @@ def test_search_index_columns_of_bulk_seeded_locations_match_their_practitioner(
     for p in db.session.execute(select(Practitioner)).scalars():
         assert all(loc.condition_bits == p.condition_bits for loc in p.locations)
         assert all(loc.listed == p.is_listed for loc in p.locations)
+        assert all(loc.accepting == p.accepting_new_patients for loc in p.locations)
+        assert all(loc.verified_until == p.verified_until() for loc in p.locations)
+        assert all(loc.languages == p.languages.lower() for loc in p.locations)
+    # Both kinds are there: verified ones, and ones without a verified credential.
+    copies = {loc.verified_until is None for loc in db.session.execute(select(PracticeLocation)).scalars()}
+    assert copies == {True, False}
 
 
 def test_bulk_seeded_practitioners_are_found_by_search(client):

@@ -81,6 +81,10 @@ SCHEMAS: dict[str, dict] = {
     "SearchResults": _object(
         ["count", "page", "per_page", "results"],
         count={"type": "integer", "minimum": 0},
+        count_exact={
+            "type": "boolean",
+            "description": "false when counting stopped at the site's count limit: count is then a lower bound",
+        },
         page={"type": "integer", "minimum": 1},
         per_page={"type": "integer", "minimum": 1, "maximum": 100},
         results={"type": "array", "items": _ref("PractitionerSummary")},
@@ -154,6 +158,10 @@ SCHEMAS: dict[str, dict] = {
     "ReferralList": _object(
         ["count", "page", "per_page", "results"],
         count={"type": "integer", "minimum": 0},
+        count_exact={
+            "type": "boolean",
+            "description": "false when counting stopped at the site's count limit: count is then a lower bound",
+        },
         page={"type": "integer", "minimum": 1},
         per_page={"type": "integer", "minimum": 1, "maximum": 100},
         results={"type": "array", "items": _ref("Referral")},

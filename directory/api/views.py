@@ -33,6 +33,7 @@ def list_practitioners():
     result = search_practitioners(parsed.query)
     return jsonify(
         count=result.count,
+        count_exact=result.count_exact,
         page=parsed.query.page,
         per_page=parsed.query.per_page,
         results=[practitioner_summary(h.practitioner, h.distance_km, h.location) for h in result.hits],

@@ -107,10 +107,17 @@ class Certification(db.Model):
     @is_currently_verified.inplace.expression
     @classmethod
     def _is_currently_verified_expression(cls):
-        return and_(
-            cls.status == VerificationStatus.VERIFIED,
-            or_(cls.expires_on.is_(None), cls.expires_on >= today()),
-        )
+        return cls.verified_on(today())
+
+    @classmethod
+    def verified_on(cls, day):
+        """SQL: verified and not expired on `day` (a date or a bound parameter for one)."""
+        return and_(cls.status == VerificationStatus.VERIFIED, or_(cls.expires_on.is_(None), cls.expires_on >= day))
+
+    @classmethod
+    def expired_on(cls, day):
+        """SQL: past its expiry date on `day`."""
+        return and_(cls.expires_on.is_not(None), cls.expires_on < day)
 
     @hybrid_property
     def is_expired(self) -> bool:
@@ -120,7 +127,7 @@ class Certification(db.Model):
     @is_expired.inplace.expression
     @classmethod
     def _is_expired_expression(cls):
-        return and_(cls.expires_on.is_not(None), cls.expires_on < today())
+        return cls.expired_on(today())
 
     def mark_pending(self) -> None:
         """Send the certification back to the verification queue after a change."""

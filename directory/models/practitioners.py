@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -18,8 +21,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 
 from directory.extensions import db
 from directory.models.base import utcnow
@@ -111,6 +117,20 @@ class Practitioner(db.Model):
         """True when the profile is visible to the public."""
         return self.published and not self.suspended
 
+    def verified_until(self, excluding: frozenset | set = frozenset()) -> date | None:
+        """The last day one of this practitioner's credentials counts as verified, or None.
+
+        date.max for a verified credential without expiry; `excluding` leaves out credentials
+        being deleted. Stored on each location, so that "verified only" is answered from the
+        search index (a credential is currently verified while today <= this date).
+        """
+        days = [
+            c.expires_on or date.max
+            for c in self.certifications
+            if c not in excluding and c.status is not None and c.status.value == "verified"
+        ]
+        return max(days, default=None)
+
     @property
     def condition_bits(self) -> int:
         """The bit set of this practitioner's conditions, as stored on each location."""
@@ -143,13 +163,53 @@ class Practitioner(db.Model):
         return f"<Practitioner {self.id} {self.display_name!r}>"
 
 
+# The search index leads with the latitude band: BANDS_PER_DEGREE bands to a degree.
+BANDS_PER_DEGREE = 10
+
+
+class latitude_band(FunctionElement):  # noqa: N801 (an SQL function, named like one)
+    """The search-index band of a latitude, in SQL: floor((latitude + 90) * BANDS_PER_DEGREE)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "latitude_band"
+
+
+@compiles(latitude_band)
+def _latitude_band_sql(element, compiler, **kw) -> str:
+    # latitude + 90 is never negative, so SQLite's CAST, which truncates, is floor here.
+    return f"CAST(({compiler.process(element.clauses, **kw)} + 90) * {BANDS_PER_DEGREE} AS INTEGER)"
+
+
+@compiles(latitude_band, "postgresql")
+def _latitude_band_postgresql(element, compiler, **kw) -> str:
+    # PostgreSQL's CAST rounds: floor first.
+    return f"(floor(({compiler.process(element.clauses, **kw)} + 90) * {BANDS_PER_DEGREE}))::integer"
+
+
+def band_of(latitude: float) -> int:
+    """The band of a latitude, computed exactly as the database computes it."""
+    return math.floor((latitude + 90) * BANDS_PER_DEGREE)
+
+
 class PracticeLocation(db.Model):
     """A place where a practitioner sees patients."""
 
     __tablename__ = "practice_locations"
     __table_args__ = (
         # The search answers from this covering composite index alone (see search.py).
-        Index("ix_practice_locations_search", "listed", "latitude", "longitude", "condition_bits", "practitioner_id"),
+        Index(
+            "ix_practice_locations_search",
+            "listed",
+            "band",
+            "longitude",
+            "latitude",
+            "condition_bits",
+            "practitioner_id",
+            "accepting",
+            "verified_until",
+            "languages",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,10 +224,18 @@ class PracticeLocation(db.Model):
     longitude: Mapped[float] = mapped_column(Float)
     # Copy of the practitioner's condition bits, kept in step by a flush hook,
     # so that the condition filter is answered from the index.
-    condition_bits: Mapped[int] = mapped_column(Integer, default=0)
+    condition_bits: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     # Copy of the practitioner's is_listed (published and not suspended), kept in step by
     # the same hook, so that the search never joins the practitioners table to count.
     listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Copies of the practitioner's accepting_new_patients, verified_until() and languages
+    # (lowercased), kept in step by the same hook, so that every filter is answered from the
+    # search index.
+    accepting: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    verified_until: Mapped[date | None] = mapped_column(Date)
+    languages: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # The 0.1° latitude band (see latitude_band), computed by the database, leads the search index.
+    band: Mapped[int] = mapped_column(Integer, Computed(latitude_band(literal_column("latitude"))))
 
     practitioner: Mapped[Practitioner] = relationship(back_populates="locations")
 

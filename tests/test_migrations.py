@@ -1,0 +1,55 @@
+"""Every schema change goes through migrations: down to nothing and up again, with data kept."""
+
+from __future__ import annotations
+
+import tempfile
+
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from directory import create_app
+from directory.extensions import db
+from directory.models.practitioners import band_of
+from tests.conftest import _database_url, _drop_database, base_config
+
+
+def test_migrations_go_down_to_nothing_and_up_again(worker_id):
+    url = _database_url(f"{worker_id}_migrations")
+    try:
+        app = create_app(base_config(url, tempfile.mkdtemp()))
+        with app.app_context():
+            upgrade()
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO practitioners (display_name, practice_name, bio, phone, website, email, "
+                        "show_email, accepting_new_patients, languages, wheelchair_accessible, published, "
+                        "suspended, suspension_reason, currency, created_at, updated_at) VALUES "
+                        "('Kept', '', '', '', '', 'kept@example.org', false, true, 'English', false, true, "
+                        "false, '', 'USD', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    )
+                )
+                pid = conn.execute(sa.text("SELECT id FROM practitioners")).scalar_one()
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO practice_locations (practitioner_id, label, address, city, region, postal_code, "
+                        "country, latitude, longitude, condition_bits, listed) "
+                        "VALUES (:pid, '', '', 'Oslo', '', '', 'NO', 59.91, 10.75, 8, true)"
+                    ),
+                    {"pid": pid},
+                )
+            downgrade(revision="0002")
+            upgrade()
+            with db.engine.connect() as conn:
+                band = conn.execute(sa.text("SELECT band FROM practice_locations")).scalar_one()
+            assert band == band_of(59.91)
+            downgrade(revision="base")
+            with db.engine.connect() as conn:
+                assert sa.inspect(conn).get_table_names() == ["alembic_version"]
+            upgrade()
+            with db.engine.connect() as conn:
+                slugs = conn.execute(sa.text("SELECT slug FROM conditions ORDER BY bit")).scalars().all()
+            assert slugs == ["migraine-headache", "neck-back-pain", "fibromyalgia", "tmj", "stress-tension"]
+            db.engine.dispose()
+    finally:
+        _drop_database(url)
