@@ -6,6 +6,7 @@ import logging
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from directory import config as settings
 
@@ -22,6 +23,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings.apply_derived(app.config)
     settings.check_production(app.config)
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind that many reverse proxies, the client's address and scheme come from the
+        # X-Forwarded-* headers they set (rate limits per address depend on it); without
+        # proxies those headers are anybody's and are ignored.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     register_extensions(app)
     register_converters(app)

@@ -13,6 +13,20 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, default: int) -> int:
+    """Read a whole-number environment variable, refusing anything else at start-up."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise RuntimeError(f"{name} must not be negative")
+    return number
+
+
 def from_environment(instance_path: str) -> dict:
     """Return the configuration mapping built from environment variables."""
     env = os.environ.get("FLASK_ENV", os.environ.get("APP_ENV", "development"))
@@ -42,8 +56,11 @@ def from_environment(instance_path: str) -> dict:
         "GEOCODER": os.environ.get("GEOCODER", "offline"),
         "GEOCODER_USER_AGENT": os.environ.get("GEOCODER_USER_AGENT", ""),
         "GEOCODER_MIN_DELAY_SECONDS": float(os.environ.get("GEOCODER_MIN_DELAY_SECONDS", "1.0")),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none,
+        # and those headers are ignored).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # Search: counting stops past this many practitioners ("more than 1,000").
-        "SEARCH_COUNT_LIMIT": int(os.environ.get("SEARCH_COUNT_LIMIT", "1000")),
+        "SEARCH_COUNT_LIMIT": _int("SEARCH_COUNT_LIMIT", 1000),
         # Mail: no MAIL_SERVER means messages are written to the log.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),

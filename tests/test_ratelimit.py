@@ -149,3 +149,30 @@ def test_sign_in_limits_are_kept_in_redis_and_shared_between_app_processes(datab
         assert sign_in(client_at(second, "192.0.2.77"), "shared@example.org", PASSWORD).status_code == 429
         db.session.remove()
         db.engine.dispose()
+
+
+def _locked_out_after_failures(app, addresses: list[str]) -> list[int]:
+    """Sign-in failures for different accounts, each from the given address: the answers' statuses."""
+    statuses = []
+    with app.app_context():
+        reset_database()
+        for i, address in enumerate(addresses):
+            account(f"someone{i}@example.org")
+            client = client_at(app, "10.0.0.1")  # the reverse proxy
+            client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+            statuses.append(sign_in(client, f"someone{i}@example.org", "wrong password").status_code)
+        db.session.remove()
+        db.engine.dispose()
+    return statuses
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(database_url, tmp_path):
+    app = limited(database_url, tmp_path, LOGIN_RATE_LIMIT_PER_ADDRESS="2 per minute", TRUSTED_PROXIES=1)
+    statuses = _locked_out_after_failures(app, ["203.0.113.1", "203.0.113.1", "203.0.113.1", "203.0.113.2"])
+    assert statuses == [400, 400, 429, 400]  # the third try from one client; another client is not locked out
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_header_changes_nothing(database_url, tmp_path):
+    app = limited(database_url, tmp_path, LOGIN_RATE_LIMIT_PER_ADDRESS="2 per minute")
+    statuses = _locked_out_after_failures(app, ["203.0.113.1", "203.0.113.2", "203.0.113.3"])
+    assert statuses == [400, 400, 429]  # every request came from 10.0.0.1, whatever the header said

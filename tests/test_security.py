@@ -235,3 +235,19 @@ def test_after_an_unexpected_database_error_the_next_request_works(failing_app):
     response = client.get("/_test/bad-sql")
     assert response.status_code == 500 and "Something went wrong" in response.get_data(as_text=True)
     assert client.get("/search?near=80302").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("TRUSTED_PROXIES", "one", "TRUSTED_PROXIES must be a whole number"),
+        ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES must not be negative"),
+        ("SEARCH_COUNT_LIMIT", "lots", "SEARCH_COUNT_LIMIT must be a whole number"),
+    ],
+)
+def test_a_bad_number_in_the_environment_stops_the_start_with_its_name(monkeypatch, tmp_path, name, value, message):
+    monkeypatch.setenv(name, value)
+    from directory.config import from_environment
+
+    with pytest.raises(RuntimeError, match=message):
+        from_environment(str(tmp_path))
