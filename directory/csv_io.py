@@ -174,6 +174,29 @@ def _address_key(address: str, city: str, region: str, postal_code: str, country
     return tuple(" ".join(v.casefold().split()) for v in (address, city, region, postal_code, country))
 
 
+# Cells a spreadsheet would run as a formula ("CSV injection"): the export writes them with a
+# leading apostrophe, which spreadsheets show as text, and the import takes it off again.
+# Numbers and phone numbers ("+1 303-555-0100", "-105.27") are left as they are.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER_LIKE = re.compile(r"[+-]?[\d\s().\-/]*")
+
+
+def _formula_like(value: str) -> bool:
+    """True for a cell a spreadsheet would run, once any apostrophes in front are set aside."""
+    bare = value.lstrip("'")
+    return bare.startswith(FORMULA_START) and not NUMBER_LIKE.fullmatch(bare)
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A cell as the export writes it: an apostrophe in front of anything formula-like."""
+    return "'" + value if _formula_like(value) else value
+
+
+def from_spreadsheet_safe(value: str) -> str:
+    """A cell as the import reads it: the export's apostrophe taken off again."""
+    return value[1:] if value.startswith("'") and _formula_like(value) else value
+
+
 def decode_csv(data: bytes) -> str:
     """Bytes of an uploaded or read file as text; CsvImportError unless it is UTF-8."""
     try:
@@ -394,7 +417,7 @@ def parse_csv(text: str) -> list[ParsedRow]:
             continue
         if len(record) != len(header):
             raise CsvImportError(line, f"expected {len(header)} fields, found {len(record)}")
-        values = {name: value.strip() for name, value in zip(header, record, strict=True)}
+        values = {name: from_spreadsheet_safe(value.strip()) for name, value in zip(header, record, strict=True)}
         try:
             row = _parse_row(line, values, ref)
         except ValueError as error:
@@ -657,6 +680,6 @@ def export_practitioners(out) -> int:
     writer.writerow(COLUMNS)
     count = 0
     for row in export_rows():
-        writer.writerow(row)
+        writer.writerow([spreadsheet_safe(value) for value in row])
         count += 1
     return count

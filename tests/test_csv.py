@@ -365,3 +365,41 @@ def test_importing_thousands_of_rows_is_quick(app):
     report = import_practitioners(csv_text(*rows))
     assert report.practitioners_created == 3000
     assert time.perf_counter() - started < 30
+
+
+def test_export_defuses_spreadsheet_formulas_and_the_import_restores_them(runner, tmp_path):
+    """A practitioner's text must not run as a formula when an admin opens the export in a spreadsheet."""
+    PractitionerFactory(
+        email="mallory@example.org",
+        display_name='=HYPERLINK("http://evil.example","Click")',
+        practice_name="@SUM(1+1)",
+        languages="English",
+        phone="+1 303-555-0100",
+        locations=[(40.0176, -105.2797)],
+    )
+    jane = PractitionerFactory(
+        email="jane@example.org", display_name="'=already quoted", practice_name="-2+3+cmd|' /C calc'!A0"
+    )
+    jane.locations[0].address = "\t=1+1"
+    db.session.commit()
+    result = runner.invoke(args=["export-practitioners"])
+    assert result.exit_code == 0, result.output
+    cells = [cell for record in csv.reader(io.StringIO(result.output)) for cell in record]
+    dangerous = [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    # Only numbers are left starting with a sign: a phone number and a longitude.
+    assert "+1 303-555-0100" in dangerous
+    assert all(cell == "+1 303-555-0100" or float(cell) < 0 for cell in dangerous)
+    assert '\'=HYPERLINK("http://evil.example","Click")' in cells and "'@SUM(1+1)" in cells
+    assert "''=already quoted" in cells and "'-2+3+cmd|' /C calc'!A0" in cells
+    # The import takes the apostrophes off again: the export round-trips.
+    from tests.conftest import reset_database
+
+    db.session.rollback()
+    reset_database()
+    import_practitioners(result.output)
+    names = sorted(p.display_name for p in db.session.execute(select(Practitioner)).scalars())
+    assert names == ["'=already quoted", '=HYPERLINK("http://evil.example","Click")']
+    assert practitioner("jane@example.org").practice_name == "-2+3+cmd|' /C calc'!A0"
+    assert practitioner("mallory@example.org").practice_name == "@SUM(1+1)"
+    assert practitioner("mallory@example.org").phone == "+1 303-555-0100"
+    assert runner.invoke(args=["export-practitioners"]).output == result.output
