@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -515,6 +516,9 @@ def _load_hits(query: SearchQuery, rows) -> list[SearchHit]:
     ]
 
 
+# A UK postcode, whole or its outward half ("SW1A 1AA", "M1"): the offline gazetteer has none.
+UK_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?(\s*[0-9][A-Z]{2})?")
+
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -607,6 +611,11 @@ def parse_search_args(args) -> ParsedSearch | None:
             raise SearchError("near is too long (at most 200 characters)")
         place = geocode(near)
         if place is None:
+            if UK_POSTCODE.fullmatch(near.upper()):
+                raise SearchError(
+                    f"We could not find the place {near!r}: UK postcodes are not in our place list yet. "
+                    "Try the town instead, for example 'Bristol, UK'."
+                )
             raise SearchError(f"We could not find the place {near!r}. Try a ZIP code, a town, or 'town, country'.")
     else:
         place = None

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from tests.factories import PractitionerFactory
 
 
@@ -76,3 +78,12 @@ def test_a_yes_no_parameter_with_stray_whitespace_is_refused(client):
     response = client.get("/api/v1/practitioners?lat=40&lon=-105&verified=%09")
     assert response.status_code == 400
     assert response.get_json() == {"error": "verified must be 1 or 0"}
+
+
+@pytest.mark.parametrize("postcode", ["SW1A 1AA", "m1 1ae", "EH1"])
+def test_a_uk_postcode_gets_a_hint_to_search_by_town(client, postcode):
+    response = client.get("/search", query_string={"near": postcode})
+    assert response.status_code == 400
+    assert "UK postcodes are not in our place list yet" in response.get_data(as_text=True)
+    api = client.get("/api/v1/practitioners", query_string={"near": postcode})
+    assert api.status_code == 400 and "try the town instead" in api.get_json()["error"].lower()
