@@ -111,6 +111,15 @@ def test_every_api_route_is_described(app):
             assert (path, method.lower()) in described, f"{method} {rule.rule} is missing from openapi.json"
 
 
+def test_list_schemas_describe_what_each_list_answers(client):
+    """Only the search counts to a limit: count_exact is in its schema and nowhere else."""
+    schemas = client.get(f"{API_PREFIX}/openapi.json").get_json()["components"]["schemas"]
+    search = client.get(f"{API_PREFIX}/practitioners", query_string={"lat": 40, "lon": -105}).get_json()
+    assert set(search) == set(schemas["SearchResults"]["properties"])
+    assert "count_exact" not in schemas["ReferralList"]["properties"]
+    assert set(schemas["ReferralList"]["properties"]) == {"count", "page", "per_page", "results"}
+
+
 def test_referral_operations_need_a_bearer_token(app):
     document = app.test_client().get(f"{API_PREFIX}/openapi.json").get_json()
     assert document["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}

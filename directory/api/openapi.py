@@ -38,6 +38,18 @@ def _object(required: list[str], **properties) -> dict:
     return {"type": "object", "required": required, "properties": properties}
 
 
+def _page(item: str, **extra) -> dict:
+    """One page of a list of `item`s with its total count."""
+    return _object(
+        ["count", "page", "per_page", "results"],
+        count={"type": "integer", "minimum": 0},
+        page={"type": "integer", "minimum": 1},
+        per_page={"type": "integer", "minimum": 1, "maximum": 100},
+        results={"type": "array", "items": _ref(item)},
+        **extra,
+    )
+
+
 SCHEMAS: dict[str, dict] = {
     "Error": _object(["error"], error={"type": "string", "description": "What is wrong, safe to show"}),
     "Condition": _object(["slug", "name"], slug=STRING, name=STRING),
@@ -78,16 +90,12 @@ SCHEMAS: dict[str, dict] = {
         location=_ref("Location"),
         url={"type": "string", "format": "uri"},
     ),
-    "SearchResults": _object(
-        ["count", "page", "per_page", "results"],
-        count={"type": "integer", "minimum": 0},
+    "SearchResults": _page(
+        "PractitionerSummary",
         count_exact={
             "type": "boolean",
             "description": "false when counting stopped at the site's count limit: count is then a lower bound",
         },
-        page={"type": "integer", "minimum": 1},
-        per_page={"type": "integer", "minimum": 1, "maximum": 100},
-        results={"type": "array", "items": _ref("PractitionerSummary")},
     ),
     "Practitioner": _object(
         ["id", "name", "conditions", "credentials", "locations", "url"],
@@ -155,17 +163,7 @@ SCHEMAS: dict[str, dict] = {
         created_at={"type": "string", "format": "date-time"},
         events={"type": "array", "items": _ref("ReferralEvent")},
     ),
-    "ReferralList": _object(
-        ["count", "page", "per_page", "results"],
-        count={"type": "integer", "minimum": 0},
-        count_exact={
-            "type": "boolean",
-            "description": "false when counting stopped at the site's count limit: count is then a lower bound",
-        },
-        page={"type": "integer", "minimum": 1},
-        per_page={"type": "integer", "minimum": 1, "maximum": 100},
-        results={"type": "array", "items": _ref("Referral")},
-    ),
+    "ReferralList": _page("Referral"),
     "NewReferral": _object(
         ["practitioner_id", "patient", "reason", "urgency", "consent"],
         practitioner_id=INTEGER,
