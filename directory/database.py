@@ -43,6 +43,7 @@ def _sync_search_columns(session: Session, flush_context, instances) -> None:  #
     new patients, the last day a credential of theirs counts as verified, and languages.
     """
     from directory.models import Certification, PracticeLocation, Practitioner
+    from directory.models.practitioners import search_copies
 
     touched = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
@@ -54,13 +55,14 @@ def _sync_search_columns(session: Session, flush_context, instances) -> None:  #
     for practitioner in touched:
         if practitioner in deleted:
             continue
-        values = {
-            "condition_bits": practitioner.condition_bits,
-            "listed": bool(practitioner.published) and not practitioner.suspended,
-            "accepting": bool(practitioner.accepting_new_patients),
-            "verified_until": practitioner.verified_until(excluding=deleted),
-            "languages": (practitioner.languages or "").lower(),
-        }
+        values = search_copies(
+            condition_bits=practitioner.condition_bits,
+            published=practitioner.published,
+            suspended=practitioner.suspended,
+            accepting=practitioner.accepting_new_patients,
+            languages=practitioner.languages,
+            verified_until=practitioner.verified_until(excluding=deleted),
+        )
         for location in practitioner.locations:
             for name, value in values.items():
                 if getattr(location, name) != value:

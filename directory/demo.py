@@ -27,7 +27,7 @@ from directory.models import (
     VerificationStatus,
 )
 from directory.models.base import today, utcnow
-from directory.models.practitioners import practitioner_conditions
+from directory.models.practitioners import last_verified_day, practitioner_conditions, search_copies
 
 BATCH = 5000
 # Share of the demo practitioners per country (percent).
@@ -306,8 +306,6 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
     spread = min(20.0, 2.0 + math.sqrt(town["population"]) / 150)
     lat, lon = _jitter(rng, town["lat"], town["lon"], spread)
     n_locations = rng.choices([1, 2, 3], weights=[88, 10, 2])[0]
-    # What the flush hook would copy onto each location (these rows bypass the ORM).
-    practitioner_row = batch.rows[Practitioner.__table__][-1]
     locations = []
     for i in range(n_locations):
         if i:
@@ -324,11 +322,6 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
                 "country": cc,
                 "latitude": lat,
                 "longitude": lon,
-                "condition_bits": bits,
-                "listed": published,
-                "accepting": practitioner_row["accepting_new_patients"],
-                "verified_until": None,
-                "languages": practitioner_row["languages"].lower(),
             }
         )
         batch.add(PracticeLocation.__table__, locations[-1])
@@ -340,12 +333,11 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
             break
         roll -= share
     training_key = None
+    credentials = []
     if held:
         body_slug, credential = held
         status, expires_on, verified = _credential_status(rng, ref["today"])
-        if status == VerificationStatus.VERIFIED:
-            for location in locations:
-                location["verified_until"] = expires_on or date.max
+        credentials.append((status, expires_on))
         batch.add(
             Certification.__table__,
             {
@@ -373,6 +365,18 @@ def _generate(rng: random.Random, ids: _Ids, batch: _Batch, town: dict, ref: dic
             },
         )
         training_key = credential if body_slug == "upledger" else f"{body_slug}:{credential}"
+    # These rows bypass the ORM: they get what the flush hook would copy onto each location.
+    practitioner = batch.rows[Practitioner.__table__][-1]
+    copies = search_copies(
+        condition_bits=bits,
+        published=practitioner["published"],
+        suspended=practitioner["suspended"],
+        accepting=practitioner["accepting_new_patients"],
+        languages=practitioner["languages"],
+        verified_until=last_verified_day(credentials),
+    )
+    for location in locations:
+        location.update(copies)
     if not details:
         return
     completed = ref["today"] - timedelta(days=rng.randint(500, 7000))

@@ -120,16 +120,9 @@ class Practitioner(db.Model):
     def verified_until(self, excluding: frozenset | set = frozenset()) -> date | None:
         """The last day one of this practitioner's credentials counts as verified, or None.
 
-        date.max for a verified credential without expiry; `excluding` leaves out credentials
-        being deleted. Stored on each location, so that "verified only" is answered from the
-        search index (a credential is currently verified while today <= this date).
+        `excluding` leaves out credentials being deleted. See last_verified_day.
         """
-        days = [
-            c.expires_on or date.max
-            for c in self.certifications
-            if c not in excluding and c.status is not None and c.status.value == "verified"
-        ]
-        return max(days, default=None)
+        return last_verified_day((c.status, c.expires_on) for c in self.certifications if c not in excluding)
 
     @property
     def condition_bits(self) -> int:
@@ -161,6 +154,43 @@ class Practitioner(db.Model):
 
     def __repr__(self) -> str:
         return f"<Practitioner {self.id} {self.display_name!r}>"
+
+
+def last_verified_day(credentials) -> date | None:
+    """The last day one of the (status, expires_on) credentials counts as verified, or None.
+
+    date.max for a verified credential without expiry. Stored on each location, so that
+    "verified only" is answered from the search index: a practitioner has a currently verified
+    credential while today <= this day.
+    """
+    days = [
+        expires_on or date.max
+        for status, expires_on in credentials
+        if status is not None and status.value == "verified"
+    ]
+    return max(days, default=None)
+
+
+def search_copies(
+    *,
+    condition_bits: int,
+    published: bool,
+    suspended: bool,
+    accepting: bool,
+    languages: str | None,
+    verified_until: date | None,
+) -> dict:
+    """What each location carries of its practitioner so that every search filter is in the index.
+
+    Kept in step by the flush hook (directory.database) and written by the bulk demo seeder.
+    """
+    return {
+        "condition_bits": condition_bits,
+        "listed": bool(published) and not suspended,
+        "accepting": bool(accepting),
+        "verified_until": verified_until,
+        "languages": (languages or "").lower(),
+    }
 
 
 # The search index leads with the latitude band: BANDS_PER_DEGREE bands to a degree.
