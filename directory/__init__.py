@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     """Register one blueprint per area."""
     from directory.accounts.views import bp as accounts_bp
     from directory.admin.views import bp as admin_bp
+    from directory.api.contract import register_api
     from directory.api.views import bp as api_bp
     from directory.practitioners.views import bp as practitioners_bp
     from directory.public.views import bp as public_bp
@@ -76,7 +77,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(leaflet_bp)
-    app.register_blueprint(api_bp)
+    register_api(app, api_bp)  # registers the blueprint and builds its OpenAPI document
     app.register_blueprint(accounts_bp)
     app.register_blueprint(practitioners_bp)
     app.register_blueprint(referrals_bp)
@@ -91,10 +92,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Request id for logs and error pages; security headers on every response."""
-    from directory.security import assign_request_id, refuse_nul_characters, set_security_headers
+    """Request id for logs and error pages; refusal of unusable input; security headers on every response."""
+    from directory.security import assign_request_id, refuse_deep_json, refuse_nul_characters, set_security_headers
 
     app.before_request(assign_request_id)
+    # Bodies too deeply nested are refused before anything (the NUL check, a view) parses them.
+    app.before_request(refuse_deep_json)
     app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)
     if not app.debug and not app.testing:

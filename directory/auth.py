@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, timedelta
 from functools import wraps
 
 from flask import abort, g, request
 from flask_login import current_user, login_required
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from directory.extensions import db, login_manager
 from directory.models import ApiToken, Role, User
+from directory.models.accounts import hash_token
+from directory.models.base import utcnow
+
+log = logging.getLogger(__name__)
+# How fine-grained an API token's "last used" time is: one write a minute at most.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @login_manager.user_loader
@@ -73,18 +83,50 @@ def admin_required(view):
 
 
 def bearer_user() -> User | None:
-    """The user of the request's `Authorization: Bearer TOKEN`, or None."""
+    """The user of the request's `Authorization: Bearer TOKEN`, or None.
+
+    It never commits (nor flushes) the caller's session: the request owns its transaction.
+    """
     if "api_user" in g:
         return g.api_user
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     user = None
     if scheme.lower() == "bearer" and token.strip():
-        user = ApiToken.find_user(token.strip())
-        if user is not None:
-            db.session.commit()  # records last_used_at
+        user_id = _use_token(token.strip())
+        user = db.session.get(User, user_id) if user_id is not None else None
     g.api_user = user
     return user
+
+
+def _use_token(plain: str) -> int | None:
+    """The user id of an active token, noting when it was used, on a short connection of its own.
+
+    The token is looked up on that connection before the request's session takes one, so a
+    request never holds two connections at once (many API calls at once cannot drain the pool).
+    "Last used" is written at most once a minute per token.
+    """
+    now = utcnow()
+    try:
+        with db.engine.begin() as connection:
+            row = connection.execute(
+                select(ApiToken.id, ApiToken.user_id, ApiToken.last_used_at)
+                .join(User, User.id == ApiToken.user_id)
+                .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None), ~User.disabled)
+            ).first()
+            if row is None:
+                return None
+            last = row.last_used_at
+            if last is not None and last.tzinfo is None:
+                last = last.replace(tzinfo=UTC)  # SQLite gives naive UTC back
+            if last is None or now - last >= LAST_USED_PRECISION:
+                connection.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+            return row.user_id
+    except SQLAlchemyError as error:
+        # A busy database must not refuse the request over a timestamp: look the token up alone.
+        log.warning("Could not record the use of an API token: %s", error)
+        token = ApiToken.find_active(plain)
+        return token.user_id if token is not None else None
 
 
 def api_login_required(view):

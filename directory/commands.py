@@ -48,6 +48,7 @@ def send_mail_command(loop: bool, interval: float) -> None:
 def import_practitioners_command(file: str, mark_verified: str | None, dry_run: bool, verbose: bool) -> None:
     """Import practitioners from a CSV file (one transaction: a bad row writes nothing)."""
     from directory.csv_io import CsvImportError, decode_csv, import_practitioners
+    from directory.extensions import db
 
     with click.open_file(file, "rb") as stream:
         data = stream.read()
@@ -55,6 +56,7 @@ def import_practitioners_command(file: str, mark_verified: str | None, dry_run: 
         report = import_practitioners(decode_csv(data), mark_verified=mark_verified, dry_run=dry_run)
     except CsvImportError as error:
         raise click.ClickException(f"{file}: {error} - nothing was imported") from None
+    db.session.commit()
     if verbose:
         for change in report.changes:
             click.echo(change)

@@ -1,19 +1,33 @@
-"""Settings read from the environment, with safe development defaults."""
+"""Settings read from the environment, with safe development defaults.
 
+Each kind of value has one parser (`_bool`, `_int`, `_float`, `_site_url`): a value it cannot
+read stops the start with the setting's name, instead of a traceback or a silent default.
+"""
+
+import math
 import os
+from urllib.parse import urlsplit
+
+from flask.helpers import get_debug_flag
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  (refused in production)
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
 
 
 def _bool(name: str, default: bool = False) -> bool:
-    """Read a boolean environment variable ("1", "true", "yes" are true)."""
-    value = os.environ.get(name)
-    if value is None:
+    """Read a yes/no environment variable ("1/true/yes/on" or "0/false/no/off"); unset or empty is the default."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise RuntimeError(f"{name} must be one of 1, true, yes, on, 0, false, no, off, not {value!r}")
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, maximum: int | None = None, minimum: int = 0) -> int:
     """Read a whole-number environment variable, refusing anything else at start-up."""
     value = os.environ.get(name, "").strip()
     if not value:
@@ -24,7 +38,36 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
     if number < 0:
         raise RuntimeError(f"{name} must not be negative")
+    if number < minimum:
+        raise RuntimeError(f"{name} must be at least {minimum}, not {number}")
+    if maximum is not None and number > maximum:
+        raise RuntimeError(f"{name} must be at most {maximum}, not {number}")
     return number
+
+
+def _float(name: str, default: float, positive: bool = False) -> float:
+    """Read a number of seconds (decimals allowed), refusing anything else at start-up."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise RuntimeError(f"{name} must be a number that is not negative, not {value!r}")
+    if positive and number == 0:
+        raise RuntimeError(f"{name} must be more than 0")
+    return number
+
+
+def _site_url(name: str, default: str) -> str:
+    """Read the site's public address (http or https, a host, an optional path prefix)."""
+    value = os.environ.get(name, "").strip() or default
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(f"{name} must look like https://cst.example.org (or with a path prefix), not {value!r}")
+    return value.rstrip("/")
 
 
 def from_environment(instance_path: str) -> dict:
@@ -50,12 +93,12 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "BOOTSTRAP_SERVE_LOCAL": True,
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(6 * 1024 * 1024))),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 6 * 1024 * 1024, minimum=1),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", os.path.join(instance_path, "uploads")),
         # Geocoding: "offline" (bundled gazetteer, the default) or "nominatim".
         "GEOCODER": os.environ.get("GEOCODER", "offline"),
         "GEOCODER_USER_AGENT": os.environ.get("GEOCODER_USER_AGENT", ""),
-        "GEOCODER_MIN_DELAY_SECONDS": float(os.environ.get("GEOCODER_MIN_DELAY_SECONDS", "1.0")),
+        "GEOCODER_MIN_DELAY_SECONDS": _float("GEOCODER_MIN_DELAY_SECONDS", 1.0),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none,
         # and those headers are ignored).
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
@@ -63,19 +106,20 @@ def from_environment(instance_path: str) -> dict:
         "SEARCH_COUNT_LIMIT": _int("SEARCH_COUNT_LIMIT", 1000),
         # Mail: no MAIL_SERVER means messages are written to the log.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
-        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_PORT": _int("MAIL_PORT", 25, minimum=1, maximum=65535),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_USE_SSL": _bool("MAIL_USE_SSL"),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "CST Directory <no-reply@localhost>"),
-        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "MAIL_TIMEOUT": _float("MAIL_TIMEOUT", 10.0, positive=True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
-        "SERVER_NAME_FOR_EMAIL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
+        # The site's public address: the base of every absolute link (mail.site_url).
+        "SERVER_NAME_FOR_EMAIL": _site_url("SITE_URL", "http://127.0.0.1:5000"),
         # Patient enquiry spam protection: minimum seconds between showing and sending the
         # form, and the rate limit per address (Flask-Limiter syntax).
-        "ENQUIRY_MIN_SECONDS": float(os.environ.get("ENQUIRY_MIN_SECONDS", "3")),
+        "ENQUIRY_MIN_SECONDS": _float("ENQUIRY_MIN_SECONDS", 3.0),
         "ENQUIRY_RATE_LIMIT": os.environ.get("ENQUIRY_RATE_LIMIT", "5 per hour"),
     }
 
@@ -109,7 +153,8 @@ def check_production(config: dict) -> None:
             '(for example: python -c "import secrets; print(secrets.token_hex(32))")'
         )
     # `flask run --debug` turns the interactive debugger on after the factory ran: refuse early.
-    if config.get("DEBUG") or _bool("FLASK_DEBUG"):
+    # FLASK_DEBUG is read as Flask reads it (anything but empty, 0, false, no turns it on).
+    if config.get("DEBUG") or get_debug_flag():
         raise RuntimeError("The debugger must be off when FLASK_ENV=production (unset FLASK_DEBUG and DEBUG)")
     config["DEBUG"] = False
     config["PROPAGATE_EXCEPTIONS"] = False

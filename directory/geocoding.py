@@ -7,19 +7,24 @@ Both are geopy geocoders (``geocode(query, exactly_one=True)`` returning
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app
 from geopy.exc import GeopyError
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 # ASCII digits only: zipcodes' Rust core panics on other Unicode digits (found by fuzzing).
 ZIP_RE = re.compile(r"\b(\d{5})(?:-\d{4})?\b", re.ASCII)
+# GEOCODER="package.module:ClassName": a geopy-style geocoder class of the operator's choice.
+DOTTED_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 COORDS_RE = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$", re.ASCII)
 
 # US states, for "Springfield, IL" and "Portland, Oregon".
@@ -244,7 +249,11 @@ class OfflineGeocoder(Geocoder):
 
 
 class CachedServiceGeocoder:
-    """A real geopy service behind geopy's RateLimiter, with answers cached in the database."""
+    """A real geopy service behind geopy's RateLimiter, with answers cached in the database.
+
+    The cache reads and writes on connections of its own: a lookup never flushes nor commits
+    the caller's session, so an edit refused after a lookup leaves nothing behind.
+    """
 
     def __init__(self, name: str, geocoder: Geocoder, min_delay_seconds: float) -> None:
         self.name = name
@@ -259,36 +268,75 @@ class CachedServiceGeocoder:
 
     def lookup(self, query: str) -> Place | None:
         """Ask the cache, then the service."""
-        from directory.extensions import db
-        from directory.models import GeocodeCache
-
         key = normalize(query)[:300]
         if not key:
             return None
-        cached = db.session.execute(
-            db.select(GeocodeCache).filter_by(provider=self.name, query=key)
-        ).scalar_one_or_none()
+        cached = self._cached(key)
         if cached is None:
             try:
                 location = self._geocode(query, exactly_one=True, addressdetails=True)
             except GeopyError:
                 current_app.logger.warning("geocoder %s failed for a query; not cached", self.name, exc_info=True)
                 return None
-            cached = GeocodeCache(provider=self.name, query=key, found=location is not None)
+            cached = {"found": location is not None, "address": "", "latitude": None, "longitude": None}
             if location is not None:
-                cached.address = location.address[:500]
-                cached.latitude = location.latitude
-                cached.longitude = location.longitude
-            db.session.add(cached)
-            db.session.commit()
-        if not cached.found:
+                cached.update(address=location.address[:500], latitude=location.latitude, longitude=location.longitude)
+            self._remember(key, cached)
+        if not cached["found"]:
             return None
-        return Place(cached.address, cached.latitude, cached.longitude)
+        return Place(cached["address"], cached["latitude"], cached["longitude"])
+
+    def _cached(self, key: str) -> dict | None:
+        """The stored answer for a normalized query, or None when it was never asked."""
+        from directory.extensions import db
+        from directory.models import GeocodeCache
+
+        table = GeocodeCache.__table__
+        columns = (table.c.found, table.c.address, table.c.latitude, table.c.longitude)
+        with db.engine.connect() as conn:
+            row = conn.execute(sa.select(*columns).where(table.c.provider == self.name, table.c.query == key)).first()
+        return dict(row._mapping) if row is not None else None
+
+    def _remember(self, key: str, answer: dict) -> None:
+        """Store an answer in its own transaction; the answer is used even when storing fails."""
+        from directory.extensions import db
+        from directory.models import GeocodeCache
+        from directory.models.base import utcnow
+
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.insert(GeocodeCache.__table__).values(
+                        provider=self.name, query=key, created_at=utcnow(), **answer
+                    )
+                )
+        except IntegrityError:
+            pass  # another request stored the same query first
+        except SQLAlchemyError:
+            current_app.logger.warning("geocoder %s: an answer could not be cached", self.name, exc_info=True)
+
+
+def _configured_class(spec: str):
+    """The geocoder class (or factory) named by a dotted "package.module:Name" setting."""
+    module_name, _, attribute = spec.partition(":")
+    try:
+        found = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise RuntimeError(f"GEOCODER {spec!r} names nothing importable: {error}") from error
+    if not callable(found):
+        raise RuntimeError(f"GEOCODER {spec!r} is not a geocoder class")
+    return found
 
 
 def make_geocoder(config: dict):
-    """Build the geocoder named by config["GEOCODER"]."""
+    """Build the geocoder named by config["GEOCODER"].
+
+    "offline" (the default) is the bundled gazetteer; "nominatim" is OpenStreetMap's service;
+    "package.module:ClassName" is any geopy-style geocoder class (or a function returning
+    one), built without arguments. Online ones are rate-limited and cached in the database.
+    """
     name = config.get("GEOCODER", "offline")
+    delay = config.get("GEOCODER_MIN_DELAY_SECONDS", 1.0)
     if name == "offline":
         return OfflineGeocoder()
     if name == "nominatim":
@@ -297,10 +345,14 @@ def make_geocoder(config: dict):
         agent = config.get("GEOCODER_USER_AGENT")
         if not agent:
             raise RuntimeError("GEOCODER=nominatim needs GEOCODER_USER_AGENT (Nominatim's usage policy)")
-        return CachedServiceGeocoder(
-            name, Nominatim(user_agent=agent, timeout=10), config.get("GEOCODER_MIN_DELAY_SECONDS", 1.0)
-        )
-    raise RuntimeError(f"Unknown GEOCODER {name!r}: use 'offline' or 'nominatim'")
+        return CachedServiceGeocoder(name, Nominatim(user_agent=agent, timeout=10), delay)
+    if DOTTED_RE.match(name):
+        service = _configured_class(name)()
+        if not callable(getattr(service, "geocode", None)):
+            raise RuntimeError(f"GEOCODER {name!r} does not build a geocoder (it has no geocode method)")
+        # The cache's provider column holds 40 characters: the end of the name is the telling part.
+        return CachedServiceGeocoder(name[-40:], service, delay)
+    raise RuntimeError(f"Unknown GEOCODER {name!r}: use 'offline', 'nominatim' or 'package.module:ClassName'")
 
 
 def geocode(query: str) -> Place | None:

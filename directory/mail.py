@@ -17,8 +17,9 @@ import ssl
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from urllib.parse import quote, urlsplit
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from sqlalchemy import select, update
 
 from directory.extensions import db
@@ -34,6 +35,8 @@ BASE_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 3600
 # How long a sender holds a message it is sending before another sender may take it over.
 CLAIM_LEASE = timedelta(minutes=5)
+# Characters left as they are in a link's #fragment (as Flask's url_for does).
+ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
 def queue_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
@@ -46,9 +49,21 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
 
 
 def site_url(endpoint: str, **values) -> str:
-    """An absolute link for an email: SITE_URL (SERVER_NAME_FOR_EMAIL) plus the route's path."""
-    base = current_app.config.get("SERVER_NAME_FOR_EMAIL", "http://127.0.0.1:5000").rstrip("/")
-    return base + url_for(endpoint, _external=False, **values)
+    """The one builder of absolute links (emails, API `url` fields): SITE_URL plus the route's path.
+
+    It reads nothing of the request (a forged Host header or the script root of the request
+    cannot change a link) and works outside one (CLI commands). SITE_URL may carry a path
+    prefix (`https://example.org/cst`); other values become the query string; `_anchor` the
+    fragment.
+    """
+    base = urlsplit(current_app.config.get("SERVER_NAME_FOR_EMAIL") or "http://127.0.0.1:5000")
+    anchor = values.pop("_anchor", None)
+    current_app.inject_url_defaults(endpoint, values)
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme or "http"
+    )
+    link = adapter.build(endpoint, values, force_external=True)
+    return f"{link}#{quote(anchor, safe=ANCHOR_SAFE)}" if anchor else link
 
 
 def backoff(attempts: int) -> timedelta:

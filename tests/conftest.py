@@ -3,12 +3,17 @@ DATABASE_URL says so), a clean database for every test, clients and role helpers
 
 from __future__ import annotations
 
+import contextvars
+import io
 import os
 import re
 import tempfile
+import weakref
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from directory import create_app
@@ -115,9 +120,72 @@ def reset_database() -> None:
                 )
 
 
+class RequestPerContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as on a real server.
+
+    The test keeps an app context open for its set-up and checks (factories, queries). Flask
+    would reuse that context, its `g` and its database session for each request; a server
+    thread has none of them. So the app runs in a fresh `contextvars.Context` (what a new
+    worker thread starts with): Flask pushes a new app context, `g` and session for the
+    request and tears them down at its end. Around the request the test's own session
+    commits what the test set up, and afterwards forgets what it had loaded, so the test's
+    checks read the rows the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        """Send a request (following redirects when asked), with the test's session in step."""
+        if has_app_context():
+            # The request must see what the test changed, and an open write transaction
+            # here would lock the request's own connection out (SQLite) or wait on it (PostgreSQL).
+            db.session.commit()
+        # Read the whole body at once, as a browser does: a file sent by the app is then closed.
+        kwargs.setdefault("buffered", True)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if has_app_context():
+                db.session.expire_all()
+
+    def run_wsgi_app(self, environ, buffered=False):
+        """Call the app in an empty context, so it cannot reuse the test's app context."""
+        try:
+            return contextvars.Context().run(super().run_wsgi_app, environ, buffered)
+        finally:
+            # Werkzeug's request builder spools a large upload to a temporary file that nothing closes.
+            body = environ.get("wsgi.input")
+            if body is not None and not isinstance(body, io.BytesIO):
+                body.close()
+
+
+# Every app the tests build (the `app` fixture and the ones a test makes with other settings).
+Flask.test_client_class = RequestPerContextClient
+
+# Every engine that connected during a test, closed at its end: an app built by a test with
+# other settings has an engine of its own, whose pooled connections would otherwise be left
+# for the garbage collector (a ResourceWarning on PostgreSQL, and warnings are errors here).
+_ENGINES: weakref.WeakSet = weakref.WeakSet()
+
+
+@sa.event.listens_for(sa.engine.Engine, "engine_connect")
+def _remember_engine(connection) -> None:
+    _ENGINES.add(connection.engine)
+
+
+@pytest.fixture(autouse=True)
+def _close_engines():
+    """Close the pooled connections of every engine the test used."""
+    yield
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
-    """The real app on the migrated database, emptied before each test."""
+    """The real app on the migrated database, emptied before each test.
+
+    An app context stays open for the test's own set-up and checks; each request of the
+    test client gets its own (see RequestPerContextClient).
+    """
     app = create_app(base_config(database_url, str(tmp_path)))
     with app.app_context():
         reset_database()

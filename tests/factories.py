@@ -68,9 +68,11 @@ class PractitionerFactory(BaseFactory):
         lat = kwargs.pop("latitude", 40.0150)
         lon = kwargs.pop("longitude", -105.2705)
         points = kwargs.pop("locations", None) or [(lat, lon)]
-        conditions = kwargs.pop("conditions", [])
+        # Look the conditions up before the practitioner exists: a query autoflushes, and a
+        # half-built practitioner already linked to its (persistent) user must not be flushed.
+        conditions = [condition(s) if isinstance(s, str) else s for s in kwargs.pop("conditions", [])]
         obj = model_class(*args, **kwargs)
-        obj.conditions = [condition(s) if isinstance(s, str) else s for s in conditions]
+        obj.conditions = conditions
         obj.locations = [PracticeLocation(city="Boulder", country="US", latitude=la, longitude=lo) for la, lo in points]
         db.session.add(obj)
         db.session.commit()

@@ -53,7 +53,9 @@ def referral_input(practitioner_user, **overrides) -> ReferralInput:
 def make_referral(provider, practitioner_user, status: str = workflow.REQUESTED, **overrides) -> Referral:
     """A referral from provider to practitioner, moved along the lifecycle to `status`."""
     if status == workflow.DRAFT:
-        return service.create_referral(provider, referral_input(practitioner_user, **overrides), draft=True)
+        referral = service.create_referral(provider, referral_input(practitioner_user, **overrides), draft=True)
+        db.session.commit()  # services flush; their caller commits
+        return referral
     referral = service.create_referral(provider, referral_input(practitioner_user, **overrides))
     for step in PATH_TO[status]:
         actor = provider if step == workflow.CANCELLED else practitioner_user
@@ -64,6 +66,7 @@ def make_referral(provider, practitioner_user, status: str = workflow.REQUESTED,
             note="A note" if step in (workflow.REJECTED, workflow.COMPLETED) else "",
             appointment_at=APPOINTMENT if step == workflow.IN_PROGRESS else None,
         )
+    db.session.commit()
     assert referral.status == status
     return referral
 

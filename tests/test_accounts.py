@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from directory.accounts.passwords import hash_password
-from directory.accounts.tokens import make_token
+from directory.accounts.tokens import account_stamp, make_token
 from directory.extensions import db
 from directory.models import ApiToken, OutboxMessage, Practitioner, Referral, Role, User
 from directory.models.accounts import ProviderStatus
@@ -348,12 +348,12 @@ def test_reset_request_answers_the_same_whether_or_not_the_account_exists(client
 
 def test_expired_and_forged_reset_links_are_refused(app, client):
     user = make_user("slow@example.org")
-    token = make_token("reset-password", {"uid": user.id, "st": user.session_token})
+    token = make_token("reset-password", {"uid": user.id, "st": account_stamp(user)})
     assert client.get(f"/account/reset/{token}x").status_code == 400
     app.config["PASSWORD_RESET_MAX_AGE"] = -1
     response = client.get(f"/account/reset/{token}")
     assert response.status_code == 400 and "expired" in page(response)
-    confirm_token = make_token("confirm-email", {"uid": user.id, "st": user.session_token})
+    confirm_token = make_token("confirm-email", {"uid": user.id, "st": account_stamp(user)})
     app.config["PASSWORD_RESET_MAX_AGE"] = 3600
     assert client.get(f"/account/reset/{confirm_token}").status_code == 400
 
@@ -647,7 +647,7 @@ def test_every_account_form_refuses_a_post_without_its_csrf_token(client, practi
     db.session.commit()
     if url == "RESET":
         url = "/account/reset/" + make_token(
-            "reset-password", {"uid": practitioner_user.id, "st": practitioner_user.session_token}
+            "reset-password", {"uid": practitioner_user.id, "st": account_stamp(practitioner_user)}
         )
     elif url == "TOKEN":
         url = f"/account/tokens/{token.id}/revoke"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from directory.audit import record_audit
 from directory.extensions import db
 from directory.models import AuditLog, Role
@@ -100,3 +102,17 @@ def test_the_audit_log_cannot_be_changed_from_the_site(app, admin_client, admin_
     assert admin_client.post("/admin/audit").status_code in (400, 405)
     assert admin_client.delete("/admin/audit").status_code == 405
     assert db.session.execute(db.select(db.func.count(AuditLog.id))).scalar() == 1
+
+
+def test_the_actor_filter_takes_underscore_and_percent_literally(admin_client, admin_user):  # noqa: F811
+    for email in ("ann_lee@example.org", "annxlee@example.org", "pct100%@example.org"):
+        _entry(UserFactory(email=email, role=Role.ADMIN), "practitioner.published")
+    html = admin_client.get("/admin/audit?actor=ann_l").get_data(as_text=True)
+    assert "ann_lee@example.org" in html and "annxlee@example.org" not in html
+    html = admin_client.get("/admin/audit?actor=%25").get_data(as_text=True)
+    assert "pct100%@example.org" in html and "ann_lee@example.org" not in html
+
+
+def test_the_audit_log_is_indexed_by_record_for_the_record_filter(app):
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.engine).get_indexes("audit_log")}
+    assert indexes["ix_audit_log_object"] == ["object_type", "object_id"]

@@ -124,3 +124,13 @@ def test_notify_expiring_without_a_date_uses_today(runner):
 def test_notify_expiring_refuses_a_bad_date(runner):
     result = runner.invoke(args=["notify-expiring", "--today", "31/03/2031"])
     assert result.exit_code != 0 and "Invalid value" in result.output
+
+
+def test_the_expiry_job_leaves_the_commit_to_its_command(app):
+    from directory.admin.verification import notify_expiring
+
+    cert = _verified(date(2031, 3, 31))
+    assert notify_expiring(date(2031, 3, 1)) == (1, 0)
+    db.session.rollback()  # the command failed before its end: neither the claim nor the message stays
+    assert outbox() == []
+    assert fresh(cert).expiry_warning_sent_for is None

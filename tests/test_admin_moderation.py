@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask import g
-
 from directory.extensions import db
 from directory.models import ApiToken, Role
 from tests.admin_support import admin_client, audit_entries, fresh, outbox  # noqa: F401
@@ -113,8 +111,6 @@ def test_disabled_account_cannot_sign_in_or_use_its_token_until_enabled(app, cli
     login(provider_client, provider_user)
     assert provider_client.get("/referrals/").status_code in (200, 302)
     assert ApiToken.find_user(token) is not None
-    # Requests share the test's app context; forget the other client's cached CSRF token.
-    g.pop("csrf_token", None)
 
     login(client, admin_user)
     response = submit_form(client, "/admin/users", {}, post_url=f"/admin/users/{provider_user.id}/disable")
@@ -146,6 +142,19 @@ def test_other_admins_can_be_disabled_and_then_lose_the_admin_area(app, admin_cl
     other_client = app.test_client()
     login(other_client, other)
     assert other_client.get("/admin/").status_code == 200
-    g.pop("csrf_token", None)
     submit_form(admin_client, "/admin/users", {}, post_url=f"/admin/users/{other.id}/disable")
     assert other_client.get("/admin/").status_code == 404
+
+
+def test_admin_searches_take_percent_and_underscore_literally(admin_client):  # noqa: F811
+    PractitionerFactory(display_name="Pia Hundred Percent", email="pia.100%@example.org")
+    PractitionerFactory(display_name="Uma Underscore", email="uma_under@example.org")
+    PractitionerFactory(display_name="Ursula Letter", email="umaxunder@example.org")
+    html = admin_client.get("/admin/practitioners?q=%25").get_data(as_text=True)
+    assert "Pia Hundred Percent" in html and "Uma Underscore" not in html and "Ursula Letter" not in html
+    html = admin_client.get("/admin/practitioners?q=uma_u").get_data(as_text=True)
+    assert "Uma Underscore" in html and "Ursula Letter" not in html
+    UserFactory(email="jo_smith@example.org", name="Jo Underscore")
+    UserFactory(email="joxsmith@example.org", name="Jo Letter")
+    html = admin_client.get("/admin/users?q=jo_s").get_data(as_text=True)
+    assert "jo_smith@example.org" in html and "joxsmith@example.org" not in html

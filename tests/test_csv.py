@@ -165,16 +165,20 @@ def test_blank_coordinates_are_geocoded_from_the_address(app, fields, city, coun
         ({"longitude": "-180.5"}, 3, "longitude '-180.5' must be between -180 and 180"),
         ({"latitude": "nan"}, 3, "latitude 'nan' must be between"),
         ({"longitude": ""}, 3, "give both latitude and longitude"),
-        ({"accepting_new_patients": "perhaps"}, 3, "accepting_new_patients 'perhaps' must be yes or no"),
-        ({"session_minutes": "an hour"}, 3, "session_minutes 'an hour' must be a whole number"),
-        ({"session_minutes": "-5"}, 3, "session_minutes"),
-        ({"email": "not-an-email"}, 3, "email 'not-an-email' is not valid"),
-        ({"email": ""}, 3, "email is empty"),
-        ({"name": ""}, 3, "name is empty"),
-        ({"name": "x" * 121}, 3, "name is too long (121 characters, at most 120)"),
-        ({"phone": "1" * 41}, 3, "phone is too long"),
+        ({"accepting_new_patients": "perhaps"}, 3, "accepting_new_patients 'perhaps': Answer yes or no."),
+        ({"session_minutes": "an hour"}, 3, "session_minutes 'an hour': Session length must be a whole number"),
+        ({"session_minutes": "-5"}, 3, "session_minutes '-5': Session length"),
+        ({"session_minutes": "300"}, 3, "minutes from 15 to 240"),
+        ({"email": "not-an-email"}, 3, "email 'not-an-email': This email address is not valid"),
+        ({"email": "jane@clinic.test"}, 3, "special-use or reserved name"),
+        ({"email": ""}, 3, "email: This email address is not valid: An email address is required."),
+        ({"name": ""}, 3, "name: Enter the name to show on the profile."),
+        ({"name": "x" * 121}, 3, "name: Use at most 120 characters (this has 121)."),
+        ({"phone": "1" * 41}, 3, "Use at most 40 characters (this has 41)."),
+        ({"phone": "call me maybe"}, 3, "phone 'call me maybe': Use digits, spaces and + ( ) - only."),
+        ({"address": "a" * 301}, 3, "address is too long (301 characters, at most 300)"),
         ({"country": "Atlantis"}, 3, "unknown country 'Atlantis'"),
-        ({"website": "javascript:alert(1)"}, 3, "website"),
+        ({"website": "javascript:alert(1)"}, 3, "website 'javascript:alert(1)': Enter a full web address"),
         ({"latitude": "", "longitude": "", "address": "", "city": "Nowhereville Xyz", "postal_code": ""}, 3,
          "could not be geocoded"),
         ({"latitude": "", "longitude": "", "address": "", "city": "", "postal_code": ""}, 3, "give an address"),
@@ -352,19 +356,15 @@ def test_export_command_writes_to_stdout_without_a_file(runner):
     assert lines[0] == HEADER and lines[1].startswith("Jane Doe,jane@example.org,")
 
 
-def test_importing_thousands_of_rows_is_quick(app):
-    import time
-
+def test_a_register_of_thousands_of_rows_imports_in_one_go(app):
     rows = [
         row(
             email=f"p{i}@example.org", name=f"P {i}", latitude=str(40 + i % 61 / 20), longitude=str(-105 + i // 61 / 20)
         )
         for i in range(3000)
     ]
-    started = time.perf_counter()
     report = import_practitioners(csv_text(*rows))
-    assert report.practitioners_created == 3000
-    assert time.perf_counter() - started < 30
+    assert report.practitioners_created == 3000 and counts() == (3000, 3000, 6000)
 
 
 def test_export_defuses_spreadsheet_formulas_and_the_import_restores_them(runner, tmp_path):

@@ -163,3 +163,81 @@ def test_unicode_digits_never_reach_the_zip_library_unfolded(app, query, expecte
 def test_search_page_with_full_width_zip_code_answers(client):
     assert client.get("/search?near=%EF%BC%99%EF%BC%90%EF%BC%92%EF%BC%91%EF%BC%90").status_code == 200
     assert client.get("/api/v1/practitioners?near=%D9%A9%D9%A0%D9%A2%D9%A1%D9%A0").status_code == 400
+
+
+# --- An online geocoder chosen by the GEOCODER setting ------------------------------------
+
+
+@pytest.fixture
+def online(app, monkeypatch):
+    """The app with GEOCODER naming the fake online service, which knows Boulder's address."""
+    from tests.fake_geocoder import SETTING, FakeOnlineGeocoder
+
+    monkeypatch.setattr(FakeOnlineGeocoder, "ANSWERS", {"1800 Broadway, Boulder, CO 80302, US": BROADWAY})
+    monkeypatch.setattr(FakeOnlineGeocoder, "queries", [])
+    monkeypatch.setattr(FakeOnlineGeocoder, "failing", False)
+    app.config.update(GEOCODER=SETTING, GEOCODER_MIN_DELAY_SECONDS=0)
+    return FakeOnlineGeocoder
+
+
+BROADWAY = ("1800 Broadway, Boulder, Colorado, 80302, United States", 40.0186, -105.2787)
+
+
+def test_a_geopy_geocoder_class_is_chosen_by_its_dotted_name(online):
+    from tests.fake_geocoder import SETTING
+
+    geocoder = make_geocoder({"GEOCODER": SETTING, "GEOCODER_MIN_DELAY_SECONDS": 0})
+    assert isinstance(geocoder, CachedServiceGeocoder) and isinstance(geocoder.geocoder, online)
+    assert geocode("1800 Broadway, Boulder, CO 80302, US").latitude == 40.0186
+    assert online.queries == ["1800 Broadway, Boulder, CO 80302, US"]
+
+
+@pytest.mark.parametrize("setting", ["tests.no_such_module:Geocoder", "tests.fake_geocoder:Missing", "os.path:sep"])
+def test_a_dotted_geocoder_that_cannot_be_built_stops_with_its_name(app, setting):
+    with pytest.raises(RuntimeError, match="GEOCODER"):
+        make_geocoder({"GEOCODER": setting})
+
+
+def test_a_lookup_never_commits_the_callers_unfinished_work(online):
+    from directory.models import Condition
+
+    db.session.add(Condition(slug="not-kept", name="Not kept", sort_order=99))
+    assert geocode("1800 Broadway, Boulder, CO 80302, US") is not None  # asked the service, cached the answer
+    db.session.rollback()
+    assert db.session.execute(select(Condition).filter_by(slug="not-kept")).scalar_one_or_none() is None
+    assert cache_rows() == 1
+
+
+def test_practitioner_moving_a_location_to_an_address_that_cannot_be_found_changes_nothing(
+    online, client, practitioner_user
+):
+    from directory.models import PracticeLocation
+    from tests.conftest import login, submit_form
+
+    location = practitioner_user.practitioner.locations[0]
+    before = (location.address, location.city, location.latitude, location.longitude)
+    login(client, practitioner_user)
+    url = f"/dashboard/locations/{location.id}"
+    moved = {"label": "Main", "address": "1 Nowhere Lane", "city": "Xqzzyville", "region": "", "postal_code": ""}
+    response = submit_form(client, url, {**moved, "country": "US", "latitude": "", "longitude": ""})
+    assert response.status_code == 400 and "could not find this address" in response.get_data(as_text=True)
+    assert online.queries, "the online geocoder was asked"
+    location = db.session.get(PracticeLocation, location.id)
+    assert (location.address, location.city, location.latitude, location.longitude) == before
+
+
+def test_practitioner_moving_a_location_to_a_known_address_gets_the_services_coordinates(
+    online, client, practitioner_user
+):
+    from directory.models import PracticeLocation
+    from tests.conftest import login, submit_form
+
+    location_id = practitioner_user.practitioner.locations[0].id
+    login(client, practitioner_user)
+    address = {"address": "1800 Broadway", "city": "Boulder", "region": "CO", "postal_code": "80302", "country": "US"}
+    response = submit_form(
+        client, f"/dashboard/locations/{location_id}", {"label": "Main", **address, "latitude": "", "longitude": ""}
+    )
+    assert response.status_code == 302
+    location = db.session.get(PracticeLocation, location_id)
+    assert (location.address, location.latitude, location.longitude) == ("1800 Broadway", 40.0186, -105.2787)

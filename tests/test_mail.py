@@ -9,8 +9,10 @@ import sys
 import time
 from datetime import UTC, timedelta
 
+import pytest
+
 from directory.extensions import db
-from directory.mail import MAX_ATTEMPTS, _claim, backoff, deliver_due, queue_mail
+from directory.mail import MAX_ATTEMPTS, _claim, backoff, deliver_due, queue_mail, site_url
 from directory.models import OutboxMessage
 from directory.models.base import utcnow
 
@@ -174,3 +176,37 @@ def test_background_sender_of_make_run_delivers_new_messages(app, smtp_server, d
     assert [m.attempts for m in messages] == [1, 1] and all(m.sent_at for m in messages), output
     assert len(smtp_server.messages) == 2, output
     assert "Traceback" not in output, output
+
+
+# --- Absolute links: site_url, the one builder -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "site, expected",
+    [
+        ("https://cst.example.org", "https://cst.example.org/account/login"),
+        ("https://cst.example.org/", "https://cst.example.org/account/login"),
+        ("https://example.org/directory", "https://example.org/directory/account/login"),
+        ("https://example.org/directory/", "https://example.org/directory/account/login"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000/account/login"),
+    ],
+)
+def test_links_in_emails_start_with_the_site_url_and_its_path_prefix(app, site, expected):
+    app.config["SERVER_NAME_FOR_EMAIL"] = site
+    with app.app_context():  # as in `flask send-mail` or `notify-expiring`: no request at all
+        assert site_url("accounts.login") == expected
+
+
+def test_a_link_keeps_its_values_and_fragment_without_double_slashes(app):
+    app.config["SERVER_NAME_FOR_EMAIL"] = "https://example.org/directory/"
+    with app.app_context():
+        link = site_url("accounts.reset_password", token="abc.DEF-123_x", _anchor="form")
+        assert link == "https://example.org/directory/account/reset/abc.DEF-123_x#form"
+        assert site_url("public.home", q="back pain") == "https://example.org/directory/?q=back+pain"
+        assert "//" not in link.partition("://")[2]
+
+
+def test_a_forged_host_or_a_mounted_path_never_changes_a_link(app):
+    app.config["SERVER_NAME_FOR_EMAIL"] = "https://cst.example.org/cst"
+    with app.test_request_context("/", base_url="http://evil.example/cst", headers={"Host": "evil.example"}):
+        assert site_url("accounts.login") == "https://cst.example.org/cst/account/login"

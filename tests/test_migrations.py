@@ -25,7 +25,7 @@ def test_migrations_go_down_to_nothing_and_up_again(worker_id):
                         "INSERT INTO practitioners (display_name, practice_name, bio, phone, website, email, "
                         "show_email, accepting_new_patients, languages, wheelchair_accessible, published, "
                         "suspended, suspension_reason, currency, created_at, updated_at) VALUES "
-                        "('Kept', '', '', '', '', 'kept@example.org', false, true, 'English', false, true, "
+                        "('Kept', '', '', '', '', ' Kept@Example.ORG', false, true, 'English', false, true, "
                         "false, '', 'USD', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
                     )
                 )
@@ -42,7 +42,10 @@ def test_migrations_go_down_to_nothing_and_up_again(worker_id):
             upgrade()
             with db.engine.connect() as conn:
                 band = conn.execute(sa.text("SELECT band FROM practice_locations")).scalar_one()
+                email = conn.execute(sa.text("SELECT email FROM practitioners")).scalar_one()
             assert band == band_of(59.91)
+            # 0005: emails written before the lower-case rule are brought in line.
+            assert email == "kept@example.org"
             downgrade(revision="base")
             with db.engine.connect() as conn:
                 assert sa.inspect(conn).get_table_names() == ["alembic_version"]

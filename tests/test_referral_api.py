@@ -71,13 +71,20 @@ def test_clinic_system_sends_a_referral_and_gets_it_back(client, provider_user, 
         assert_no_patient_details(text)
 
 
-def test_a_referral_with_only_the_patient_name_is_accepted(client, provider_user, practitioner_user):
-    body = payload(practitioner_user, patient={"name": "Jo Minimal"}, conditions=[])
+def test_a_referral_with_only_a_name_and_a_phone_is_accepted_as_routine(client, provider_user, practitioner_user):
+    """Urgency defaults to routine, as the document says; details not given come back as null."""
+    body = payload(practitioner_user, patient={"name": "Jo Minimal", "phone": "+1 303 555 0101"}, conditions=[])
     del body["urgency"]
     response = client.post("/api/v1/referrals", json=body, headers=token_for(provider_user))
     assert response.status_code == 201
     assert response.get_json()["urgency"] == "routine"
-    assert response.get_json()["patient"] == {"name": "Jo Minimal", "phone": None, "email": None, "birth_date": None}
+    assert response.get_json()["preferred_contact"] == "phone"
+    assert response.get_json()["patient"] == {
+        "name": "Jo Minimal",
+        "phone": "+1 303 555 0101",
+        "email": None,
+        "birth_date": None,
+    }
 
 
 def test_sending_without_a_token_answers_401(client, practitioner_user):
@@ -416,6 +423,7 @@ def test_two_moves_at_the_same_moment_one_wins_the_other_is_told_to_reload(app, 
             both_loaded.wait()
             try:
                 service.transition(loaded, user, target)
+                db.session.commit()  # each thread is a request: it commits at its end
                 results[target] = "won"
             except service.ChangedMeanwhile:
                 results[target] = "reload"

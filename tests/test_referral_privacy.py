@@ -194,3 +194,51 @@ def test_the_admin_list_names_no_patient_until_a_referral_is_opened(
     html = client.get("/referrals/").get_data(as_text=True)
     assert f"/referrals/{referral.id}" in html and PATIENT["name"] not in html
     assert db.session.execute(db.select(db.func.count(AuditLog.id))).scalar_one() == 0
+
+
+# --- Who commits: the request, once, at its end ---------------------------------------------
+
+
+def test_looking_a_referral_up_commits_nothing_the_request_does(app, provider_user, practitioner_user, admin_user):
+    from directory.referrals.service import get_referral_or_404
+
+    referral = make_referral(provider_user, practitioner_user)
+    with app.test_request_context():
+        get_referral_or_404(referral.id, admin_user)
+        get_referral_or_404(referral.id, practitioner_user)
+        db.session.rollback()  # the request failed after the look
+    assert db.session.execute(db.select(db.func.count(AuditLog.id))).scalar_one() == 0
+    assert db.session.get(Referral, referral.id).status == "requested"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/edit", 403), ("POST", "/delete", 403), ("POST", "/transitions", 403), ("POST", "/messages", 403)],
+)
+def test_an_admins_look_is_recorded_even_when_the_page_then_refuses(
+    client, provider_user, practitioner_user, admin_user, method, path, status
+):
+    referral = make_referral(provider_user, practitioner_user, status=workflow.RECEIVED)
+    login(client, admin_user)
+    data = {"csrf_token": csrf_token(client), "status": "accepted", "version": referral.version, "body": "Hi"}
+    response = client.open(f"/referrals/{referral.id}{path}", method=method, data=data if method == "POST" else None)
+    assert response.status_code == status
+    entries = db.session.execute(db.select(AuditLog).where(AuditLog.action == "referral.opened")).scalars().all()
+    assert [(e.actor_id, e.object_id) for e in entries] == [(admin_user.id, str(referral.id))]
+
+
+def test_the_recipient_opens_a_referral_even_when_the_page_refuses_what_they_asked(
+    client, provider_user, practitioner_user
+):
+    referral = make_referral(provider_user, practitioner_user)
+    login(client, practitioner_user)
+    assert client.get(f"/referrals/{referral.id}/edit").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == "received"
+    other = make_referral(provider_user, practitioner_user)
+    data = {"csrf_token": csrf_token(client), "status": "completed", "note": "Done", "version": other.version}
+    response = client.post(f"/referrals/{other.id}/transitions", data=data)
+    assert response.status_code == 409  # received cannot become completed ...
+    db.session.expire_all()
+    assert db.session.get(Referral, other.id).status == "received"  # ... but it was opened
+    assert [e.status for e in db.session.get(Referral, other.id).events] == ["requested", "received"]

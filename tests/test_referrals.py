@@ -296,6 +296,51 @@ def test_the_referral_form_explains_what_is_missing(client, provider_user, pract
     assert db.session.execute(db.select(db.func.count(Referral.id))).scalar_one() == 0
 
 
+SENDING_RULES = [
+    ({"patient_phone": "", "patient_email": ""}, "phone or email"),
+    ({"reason": ""}, "why you refer"),
+    ({"consent": ""}, "consent before sending"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), SENDING_RULES, ids=["no-contact", "no-reason", "no-consent"])
+def test_an_incomplete_draft_is_refused_from_its_page_as_the_form_refuses_it(
+    client, provider_user, practitioner_user, change, message
+):
+    pid = practitioner_user.practitioner.id
+    login(client, provider_user)
+    draft = {k: v for k, v in {**FORM, **change}.items() if v != "" and k != "send"}
+    response = submit_form(client, f"/referrals/new?practitioner={pid}", {**draft, "save_draft": "Save as draft"})
+    assert response.status_code == 302
+    referral = db.session.execute(db.select(Referral)).scalar_one()
+    assert referral.status == "draft"
+    # The form refuses to send it ...
+    response = submit_form(client, f"/referrals/{referral.id}/edit", {**draft, "send": "Send referral"})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    # ... and so does the "Send" button on the draft's page, with the same words.
+    response = submit_form(
+        client,
+        f"/referrals/{referral.id}",
+        {"status": "requested", "version": referral.version},
+        post_url=f"/referrals/{referral.id}/transitions",
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == "draft"
+    assert outbox() == []
+
+
+def test_a_referral_without_any_contact_cannot_be_sent_by_the_service_either(provider_user, practitioner_user):
+    from directory.referrals import service
+    from tests.referral_helpers import referral_input
+
+    with pytest.raises(service.InvalidReferral, match="phone or email"):
+        service.create_referral(provider_user, referral_input(practitioner_user, patient_phone="", patient_email=""))
+    db.session.rollback()
+    assert db.session.execute(db.select(db.func.count(Referral.id))).scalar_one() == 0
+
+
 def test_referring_to_an_unknown_practitioner_is_not_found(client, provider_user):
     login(client, provider_user)
     assert client.get("/referrals/new?practitioner=999999").status_code == 404
@@ -512,6 +557,7 @@ def test_a_page_move_on_a_stale_page_is_told_to_reload(client, provider_user, pr
     from directory.referrals import service
 
     service.transition(referral, provider_user, workflow.CANCELLED)
+    db.session.commit()
     from tests.conftest import csrf_token_from
 
     response = client.post(
@@ -578,3 +624,24 @@ def test_a_provider_must_confirm_the_email_address_before_referring(client, prac
     response = client.get(f"/referrals/new?practitioner={practitioner_user.practitioner.id}")
     assert response.status_code == 403
     assert "confirm your email" in response.get_data(as_text=True)
+
+
+# --- Services flush; their caller commits -----------------------------------------------------
+
+
+def test_referral_services_leave_the_commit_to_their_caller(provider_user, practitioner_user):
+    from directory.referrals import service
+    from tests.referral_helpers import referral_input
+
+    sent = make_referral(provider_user, practitioner_user, status=workflow.RECEIVED)
+    draft = make_referral(provider_user, practitioner_user, status=workflow.DRAFT)
+    service.create_referral(provider_user, referral_input(practitioner_user))
+    service.transition(sent, practitioner_user, workflow.ACCEPTED)
+    service.add_message(sent, provider_user, "Thank you")
+    service.update_draft(draft, provider_user, referral_input(practitioner_user, reason="Changed"))
+    service.delete_draft(draft, provider_user)
+    db.session.rollback()  # the request failed at its end
+    assert db.session.execute(db.select(db.func.count(Referral.id))).scalar_one() == 2
+    assert db.session.get(Referral, sent.id).status == "received" and sent.messages == []
+    assert db.session.get(Referral, draft.id).reason != "Changed"
+    assert len(outbox()) == 2  # the two emails of make_referral's moves, none of the rolled-back ones

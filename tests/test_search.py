@@ -137,6 +137,19 @@ def test_language_filter(client):
     assert [r["id"] for r in api(client, lat=40.015, lon=-105.27, language="spanish").get_json()["results"]] == [es.id]
 
 
+@pytest.mark.parametrize("wildcard", ["%", "_", "\\"])
+def test_a_language_with_a_like_wildcard_matches_only_that_character(client, wildcard):
+    plain = PractitionerFactory(languages="English, Spanish")
+    odd = PractitionerFactory(languages=f"English, Sign{wildcard}Language")
+    found = [r["id"] for r in api(client, lat=40.015, lon=-105.27, language=wildcard).get_json()["results"]]
+    assert found == [odd.id] and plain.id not in found
+    spelled = f"sign{wildcard}language"
+    assert [r["id"] for r in api(client, lat=40.015, lon=-105.27, language=spelled).get_json()["results"]] == [odd.id]
+    # A wildcard never stands for another character: "sign_language" does not find "Sign-Language".
+    PractitionerFactory(languages="Sign-Language")
+    assert [r["id"] for r in api(client, lat=40.015, lon=-105.27, language=spelled).get_json()["results"]] == [odd.id]
+
+
 def test_pagination_pages_through_every_result_once(client):
     ids = {PractitionerFactory(latitude=40 + i * 0.01, longitude=-105.27).id for i in range(25)}
     seen = []
@@ -213,6 +226,18 @@ def test_default_radius_is_50_km(client):
     PractitionerFactory(latitude=40.015 + 0.40, longitude=-105.27)  # ~44 km north
     PractitionerFactory(latitude=40.015 + 0.50, longitude=-105.27)  # ~56 km north
     assert api(client, lat=40.015, lon=-105.27).get_json()["count"] == 1
+
+
+def test_an_empty_search_offers_a_wider_radius_only_up_to_the_limit(client):
+    """The offer doubles the radius and never goes past MAX_RADIUS_KM, which the search would refuse."""
+    from directory.search import MAX_RADIUS_KM
+
+    half = MAX_RADIUS_KM / 2
+    html = client.get(f"/search?lat=0.5&lon=-30.5&radius={half:g}&unit=km").get_data(as_text=True)
+    assert f"Search within {MAX_RADIUS_KM:g} km instead" in html
+    html = client.get(f"/search?lat=0.5&lon=-30.5&radius={half + 1:g}&unit=km").get_data(as_text=True)
+    assert "0 practitioners" in html and "instead" not in html
+    assert client.get(f"/search?lat=0.5&lon=-30.5&radius={2 * half + 2:g}&unit=km").status_code == 400
 
 
 def test_practitioner_detail_and_conditions_api(client):
@@ -393,13 +418,15 @@ def test_a_search_process_that_outlives_a_day_moves_to_the_new_day(client, monke
     """Statements are built once per process: the date they check expiry against is bound per run."""
     from datetime import date, timedelta
 
-    import directory.search
+    from directory.search import engine, results
 
     p = PractitionerFactory()
     CertificationFactory(practitioner=p, status=VerificationStatus.VERIFIED, expires_on=date.today())
     first = api(client, lat=40.015, lon=-105.27, verified=1).get_json()
     assert first["count"] == 1 and first["results"][0]["credentials"][0]["verified"] is True
-    monkeypatch.setattr(directory.search, "today", lambda: date.today() + timedelta(days=1))
+    tomorrow = date.today() + timedelta(days=1)
+    monkeypatch.setattr(engine, "today", lambda: tomorrow)  # the verified filter
+    monkeypatch.setattr(results, "today", lambda: tomorrow)  # the credentials shown
     assert api(client, lat=40.015, lon=-105.27, verified=1).get_json()["count"] == 0
     later = api(client, lat=40.015, lon=-105.27).get_json()
     assert later["results"][0]["credentials"][0]["verified"] is False

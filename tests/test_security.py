@@ -9,6 +9,7 @@ from flask import session
 
 from directory import create_app
 from directory.config import DEV_SECRET_KEY
+from directory.extensions import db
 from tests.conftest import base_config
 
 PAGES = ["/", "/search?near=80302", "/about/choosing-a-practitioner", "/no-such-page", "/api/v1/conditions"]
@@ -136,6 +137,7 @@ def failing_app(database_url, tmp_path):
 
     with app.app_context():
         yield app
+        db.session.remove()
 
 
 def test_an_unexpected_error_shows_a_page_with_the_request_id_that_is_in_the_log(failing_app, caplog):
@@ -251,3 +253,52 @@ def test_a_bad_number_in_the_environment_stops_the_start_with_its_name(monkeypat
 
     with pytest.raises(RuntimeError, match=message):
         from_environment(str(tmp_path))
+
+
+def _nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize("levels", [33, 500, 1000, 5000])
+def test_a_deeply_nested_json_body_is_a_clear_400_on_the_api(client, provider_user, levels):
+    """Found by an outside probe: `[` x 500 then `]` x 500 (1 KB) was a 500 with a traceback."""
+    from tests.referral_helpers import token_for
+
+    for headers in ({}, token_for(provider_user)):
+        response = client.post(
+            "/api/v1/referrals", data=_nested(levels), content_type="application/json", headers=headers
+        )
+        assert response.status_code == 400 and "nested too deeply" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("levels", [500, 5000])
+def test_a_deeply_nested_json_body_is_a_clear_400_on_a_page(client, levels):
+    nested_object = '{"a":' * levels + "1" + "}" * levels
+    for body in (_nested(levels), nested_object):
+        response = client.get("/search?near=80302", data=body, content_type="application/json")
+        assert response.status_code == 400 and "nested too deeply" in response.get_data(as_text=True)
+        assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_json_as_deep_as_allowed_still_reaches_the_route(client):
+    # Brackets inside strings are text, not nesting.
+    body = '{"note": "' + "[" * 100 + '"}'
+    assert client.get("/search?near=80302", data=body, content_type="application/json").status_code == 200
+    assert client.get("/search?near=80302", data=_nested(32), content_type="application/json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body, deep",
+    [
+        (b"[" * 33 + b"]" * 33, True),
+        (b"[" * 32 + b"]" * 32, False),
+        (b'["' + b"[" * 40 + b'"]', False),
+        (b'["\\"' + b"[" * 40 + b'"]', False),  # an escaped quote does not end the string
+        (b'{"a": [{"b": [1, 2]}, {"c": {}}]}', False),
+        ('{"é": "ü'.encode() + b"{" * 40 + b'"}', False),
+    ],
+)
+def test_json_depth_is_measured_without_parsing(body, deep):
+    from directory.security import json_depth_exceeds
+
+    assert json_depth_exceeds(body) is deep

@@ -6,7 +6,14 @@ from sqlalchemy import func, select
 
 from directory.demo import SHOWCASE, seed_demo
 from directory.extensions import db
-from directory.models import Certification, PracticeLocation, Practitioner, VerificationStatus
+from directory.models import (
+    Certification,
+    PracticeLocation,
+    Practitioner,
+    ProfessionalLicense,
+    Training,
+    VerificationStatus,
+)
 from tests.conftest import reset_database
 
 
@@ -80,6 +87,27 @@ def test_seed_demo_is_deterministic(app):
     reset_database()
     seed_demo(count=150, seed=12)
     assert snapshot() != first
+
+
+def rows_of_generated_practitioners(model) -> int:
+    """How many rows of the model belong to generated (not showcase) practitioners."""
+    generated = select(Practitioner.id).where(Practitioner.email.not_in([s["email"] for s in SHOWCASE]))
+    query = select(func.count()).select_from(model).where(model.practitioner_id.in_(generated))
+    return db.session.execute(query).scalar_one()
+
+
+def test_seeding_without_details_leaves_out_trainings_and_licences_but_not_credentials(app):
+    """The search benchmark seeds without details: generated practitioners get no trainings or licences."""
+    seed_demo(count=300, seed=6, details=False)
+    assert count(Practitioner) == 300
+    assert rows_of_generated_practitioners(Training) == 0
+    assert rows_of_generated_practitioners(ProfessionalLicense) == 0
+    assert rows_of_generated_practitioners(Certification) > 0
+    db.session.rollback()  # end the read transaction, or PostgreSQL's TRUNCATE waits for it
+    reset_database()
+    seed_demo(count=300, seed=6)
+    assert rows_of_generated_practitioners(Training) > 200
+    assert rows_of_generated_practitioners(ProfessionalLicense) > 100
 
 
 def test_showcase_practitioners_are_recognisable(client):

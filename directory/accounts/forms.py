@@ -5,18 +5,25 @@ from __future__ import annotations
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, TelField
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from directory.accounts import emails
 from directory.accounts.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 
 PASSWORD_HELP = f"At least {MIN_LENGTH} characters; not one of the most common passwords."
 
 
+def account_email(form, field) -> None:
+    """The accounts' one email rule (`accounts.emails`), as a form validator."""
+    if emails.email_problem(field.data) is not None:
+        raise ValidationError("Invalid email address.")
+
+
 def _email_field(label: str = "Email address", **kwargs) -> EmailField:
     return EmailField(
         label,
-        validators=[InputRequired(), Length(max=254), Email(check_deliverability=False)],
-        render_kw={"autocomplete": "email", "maxlength": 254},
+        validators=[InputRequired(), Length(max=emails.MAX_LENGTH), account_email],
+        render_kw={"autocomplete": "email", "maxlength": emails.MAX_LENGTH},
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         **kwargs,
     )

@@ -72,11 +72,12 @@ def export_account(user: User) -> dict:
     }
 
 
-def delete_account(user: User, password: str) -> None:
-    """Delete the account and its profile after checking the password, and commit.
+def delete_account(user: User, password: str) -> list[str]:
+    """Delete the account and its profile after checking the password, and flush.
 
-    The profile leaves search at once. Referrals that other people hold stay, with the
-    names of both parties kept; their links to the deleted rows become NULL (ON DELETE SET NULL).
+    The profile leaves search once the caller commits. Referrals that other people hold stay,
+    with the names of both parties kept; their links to the deleted rows become NULL.
+    Returns the profile's evidence files, for `remove_evidence_files` after the commit.
     """
     if not verify_password(user.password_hash, password):
         raise AccountError("That password is not right.")
@@ -100,13 +101,15 @@ def delete_account(user: User, password: str) -> None:
     )
     db.session.execute(update(Referral).where(Referral.referrer_id == user.id).values(referrer_id=None))
     db.session.delete(user)
-    db.session.commit()
-    # Files go only once the rows are gone for good.
-    _remove_evidence_files(evidence)
+    db.session.flush()
+    return evidence
 
 
-def _remove_evidence_files(names: list[str]) -> None:
-    """Remove uploaded evidence files of a deleted profile (only inside the upload folder)."""
+def remove_evidence_files(names: list[str]) -> None:
+    """Remove uploaded evidence files of a deleted profile (only inside the upload folder).
+
+    Call it after the deletion was committed: files go only once the rows are gone for good.
+    """
     folder = os.path.realpath(current_app.config["UPLOAD_FOLDER"])
     for name in names:
         path = os.path.realpath(os.path.join(folder, name))

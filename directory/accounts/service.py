@@ -1,39 +1,59 @@
 """Account rules: sign up, confirm, sign in, reset and change credentials, claim a profile.
 
-These functions know nothing about requests: views and CLI commands call them and commit.
+These functions know nothing about requests: they change and flush; the views and CLI
+commands that call them commit once, at their end.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from directory.accounts.emails import email_problem, normalize_email
 from directory.accounts.passwords import burn_time, hash_password, needs_rehash, password_problem, verify_password
-from directory.accounts.tokens import LinkError, make_token, read_token
+from directory.accounts.tokens import LinkError, account_stamp, make_token, read_token
 from directory.extensions import db
 from directory.mail import queue_mail, site_url
 from directory.models import ApiToken, Practitioner, Role, User
 from directory.models.accounts import ProviderStatus
 from directory.models.base import utcnow
+from directory.practitioners.profiles import unclaimed_profile_for
 
 
 class AccountError(Exception):
-    """A request that the account rules refuse, with a message for the user."""
+    """A request that the account rules refuse, with a message for the user.
+
+    `field` names the form field the message belongs to ("email" or "password").
+    """
+
+    def __init__(self, message: str, field: str = "password"):
+        super().__init__(message)
+        self.field = field
 
 
-def normalize_email(email: str) -> str:
-    """Emails are compared and stored trimmed and lower-cased."""
-    return (email or "").strip().lower()
+def check_email(email: str) -> str:
+    """The address normalised for storing, or AccountError when the accounts' email rule refuses it."""
+    problem = email_problem(email)
+    if problem is not None:
+        raise AccountError(f"{normalize_email(email)!r} is not an email address: {problem}", field="email")
+    return normalize_email(email)
 
 
 def find_user(email: str) -> User | None:
-    """The account with this email, or None."""
+    """The account with this email, or None.
+
+    Emails are stored lower-cased (see User.email), so the plain comparison uses the unique index.
+    """
     return db.session.execute(select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
 
 
 def rotate_session_token(user: User) -> None:
-    """Give the user a new session token: every other session and pending link dies."""
+    """Give the user a new session token: every session and remember-me cookie of the account ends.
+
+    Emailed links do not depend on it (they carry `account_stamp`), so signing out leaves a
+    pending reset or email-change link working.
+    """
     user.session_token = secrets.token_hex(16)
 
 
@@ -56,7 +76,7 @@ def register(email: str, password: str, role: Role, **details) -> User | None:
     instead, so the page answers the same either way (no account enumeration). Returns the
     new user, or None.
     """
-    email = normalize_email(email)
+    email = check_email(email)
     if role not in (Role.PRACTITIONER, Role.PROVIDER):
         raise AccountError("Choose practitioner or healthcare provider.")
     problem = password_problem(password, email)
@@ -115,9 +135,7 @@ def claim_profile(user: User) -> Practitioner | None:
         return None
     if user.practitioner is not None:
         return user.practitioner
-    profile = db.session.execute(
-        select(Practitioner).where(func.lower(Practitioner.email) == user.email, Practitioner.user_id.is_(None))
-    ).scalar_one_or_none()
+    profile = unclaimed_profile_for(user)
     if profile is not None:
         profile.user = user
     return profile
@@ -144,8 +162,8 @@ def send_password_reset(email: str) -> None:
     user = find_user(email)
     if user is None or user.disabled:
         return
-    # The session token in the payload makes the link single-use: it changes with the password.
-    token = make_token("reset-password", {"uid": user.id, "st": user.session_token})
+    # The account stamp in the payload makes the link single-use: it changes with the password.
+    token = make_token("reset-password", {"uid": user.id, "st": account_stamp(user)})
     queue_mail(
         user.email,
         "Reset your password",
@@ -159,7 +177,7 @@ def user_for_reset(token: str) -> User:
     """The user a reset link is for, while it is unused and unexpired; LinkError otherwise."""
     payload = read_token("reset-password", token)
     user = db.session.get(User, payload.get("uid") or 0)
-    if user is None or user.disabled or not secrets.compare_digest(user.session_token, str(payload.get("st", ""))):
+    if user is None or user.disabled or not secrets.compare_digest(account_stamp(user), str(payload.get("st", ""))):
         raise LinkError("That link has already been used or is no longer valid.")
     return user
 
@@ -189,10 +207,10 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
     """Mail a confirmation link to the new address; the change happens when it is followed."""
     if not verify_password(user.password_hash, password):
         raise AccountError("Your password is not right.")
-    new_email = normalize_email(new_email)
+    new_email = check_email(new_email)
     if new_email == user.email:
-        raise AccountError("That is already your email address.")
-    token = make_token("change-email", {"uid": user.id, "email": new_email, "st": user.session_token})
+        raise AccountError("That is already your email address.", field="email")
+    token = make_token("change-email", {"uid": user.id, "email": new_email, "st": account_stamp(user)})
     queue_mail(
         new_email,
         "Confirm your new email address",
@@ -207,7 +225,7 @@ def confirm_email_change(token: str) -> User:
     """Switch the account to the confirmed new address and end its other sessions."""
     payload = read_token("change-email", token)
     user = db.session.get(User, payload.get("uid") or 0)
-    if user is None or not secrets.compare_digest(user.session_token, str(payload.get("st", ""))):
+    if user is None or not secrets.compare_digest(account_stamp(user), str(payload.get("st", ""))):
         raise LinkError("That link has already been used or is no longer valid.")
     new_email = normalize_email(str(payload.get("email", "")))
     if find_user(new_email) is not None:
@@ -225,9 +243,7 @@ def confirm_email_change(token: str) -> User:
 
 def create_user(email: str, role: Role, password: str, name: str = "") -> User:
     """Create a confirmed account (operators' CLI); a provider starts verified."""
-    email = normalize_email(email)
-    if "@" not in email or len(email) > 254:
-        raise AccountError(f"{email!r} is not an email address.")
+    email = check_email(email)
     if find_user(email) is not None:
         raise AccountError(f"An account with {email} already exists.")
     problem = password_problem(password, email)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -32,6 +35,19 @@ def max_age(purpose: str) -> int:
     """How long a link of this purpose stays valid, in seconds."""
     key, default = PURPOSES[purpose]
     return int(current_app.config.get(key, default))
+
+
+def account_stamp(user) -> str:
+    """A keyed fingerprint of the account's email and password hash, carried by emailed links.
+
+    A link that carries it dies once either changes, so a reset link works once; but it does
+    not depend on the session token, so signing out (which rotates that) leaves pending links
+    working. Django's password-reset tokens use the same idea.
+    """
+    key = current_app.config["SECRET_KEY"]
+    key = key if isinstance(key, bytes) else str(key).encode()
+    message = f"{user.id}|{user.email}|{user.password_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def make_token(purpose: str, payload: dict) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -42,18 +44,6 @@ RESET_SENT = (
 )
 
 
-@bp.before_app_request
-def forget_previous_caller() -> None:
-    """Find each request's caller and CSRF token afresh.
-
-    Flask-Login, bearer_user() and Flask-WTF cache them in `g`, which lives as long as the
-    app context: one context held open around several requests (tests, scripts) must never
-    carry one request's identity or token into the next.
-    """
-    for name in ("_login_user", "api_user", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "csrf_valid"):
-        g.pop(name, None)
-
-
 def _limit(name: str):
     """A limit read from the config at request time, so tests and operators can change it."""
     return lambda: current_app.config.get(name, DEFAULT_LIMITS[name])
@@ -83,11 +73,27 @@ def home_for(user: User) -> str:
     return url_for("practitioners.dashboard")
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only local paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+MAX_NEXT_LENGTH = 2000
+
+
+def safe_next(target: str | None) -> str | None:
+    """The `next` link to follow after sign-in when it is a path on this site, else None.
+
+    Nothing is removed or repaired first: browsers and Werkzeug drop tabs and newlines and read
+    a backslash as a slash, so "/<tab>/evil.example" or "/\\evil.example" would leave the site.
+    Only printable ASCII without spaces or backslashes, starting with exactly one "/", with no
+    scheme or host when parsed, is followed.
+    """
+    if not target or len(target) > MAX_NEXT_LENGTH:
+        return None
+    if any(not ("!" <= char <= "~") for char in target) or "\\" in target:
+        return None  # control characters, whitespace, non-ASCII, backslashes
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    return target
 
 
 def _form_page(template: str, form, **context):
@@ -180,7 +186,7 @@ def login():
             login_user(user, remember=form.remember.data)
             if not user.is_confirmed:
                 flash("Please confirm your email address: follow the link we emailed you.", "warning")
-            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
         else:
             form.password.errors.append(SAME_ANSWER_FOR_LOGIN)
         g.sign_in_failed = True
@@ -191,7 +197,14 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST form with a CSRF token, so no other site can sign you out)."""
+    """Sign out (a POST form with a CSRF token, so no other site can sign you out).
+
+    The account's session token changes, so a copied session or remember-me cookie stops
+    working too: signing out ends the account's sessions on every device.
+    """
+    if current_user.is_authenticated:
+        service.rotate_session_token(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("public.home"))
@@ -271,8 +284,7 @@ def change_email():
         try:
             service.request_email_change(current_user, form.password.data, form.email.data)
         except service.AccountError as error:
-            field = form.email if "already" in str(error) else form.password
-            field.errors.append(str(error))
+            form[error.field].errors.append(str(error))
         else:
             db.session.commit()
             flash(
@@ -371,10 +383,12 @@ def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            privacy.delete_account(current_user._get_current_object(), form.password.data)
+            evidence = privacy.delete_account(current_user._get_current_object(), form.password.data)
         except service.AccountError as error:
             form.password.errors.append(str(error))
         else:
+            db.session.commit()
+            privacy.remove_evidence_files(evidence)
             logout_user()
             flash("Your account has been deleted.", "success")
             return redirect(url_for("public.home"))

@@ -8,7 +8,7 @@ from flask import render_template, request
 from sqlalchemy import select
 
 from directory.admin.forms import AuditFilterForm
-from directory.admin.views import bp, contains_pattern
+from directory.admin.views import bp
 from directory.extensions import db
 from directory.models import AuditLog
 
@@ -30,7 +30,7 @@ def audit():
     status = 200
     if form.validate():
         if form.actor.data:
-            query = query.where(AuditLog.actor_email.ilike(contains_pattern(form.actor.data.strip()), escape="\\"))
+            query = query.where(AuditLog.actor_email.icontains(form.actor.data.strip(), autoescape=True))
         if form.action.data:
             query = query.where(AuditLog.action == form.action.data)
         if form.object_type.data:

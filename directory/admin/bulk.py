@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from directory.admin.notices import notify_practitioner
@@ -91,11 +91,9 @@ def plan_register(text: str, body: CertifyingBody) -> RegisterPlan:
     for start in range(0, len(emails), 500):
         chunk = emails[start : start + 500]
         query = (
-            select(Practitioner)
-            .where(func.lower(Practitioner.email).in_(chunk))
-            .options(selectinload(Practitioner.certifications))
+            select(Practitioner).where(Practitioner.email.in_(chunk)).options(selectinload(Practitioner.certifications))
         )
-        practitioners.update({p.email.lower(): p for p in db.session.execute(query).scalars()})
+        practitioners.update({p.email: p for p in db.session.execute(query).scalars()})
     for (email, code), (line, expires_on) in sorted(wanted.items(), key=lambda item: item[1][0]):
         p = practitioners.get(email)
         certs = (

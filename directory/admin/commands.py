@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from flask import current_app
 
+from directory.extensions import db
 from directory.models.base import today as utc_today
 
 
@@ -23,9 +23,12 @@ def notify_expiring_command(today_) -> None:
     from directory.admin.verification import notify_expiring
 
     day: date = today_.date() if today_ is not None else utc_today()
-    # Email links are built with url_for, which needs a request context outside a request.
-    with current_app.test_request_context("/"):
+    try:
         warnings, notices = notify_expiring(day)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     click.echo(f"{day.isoformat()}: {warnings} expiry warnings and {notices} expiry notices queued")
 
 

@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from werkzeug.routing import BuildError
-
 from directory import mail
 from directory.models import Practitioner, User
-
-
-def site_url(endpoint: str, **values) -> str:
-    """An absolute link for an email; the home page's if the endpoint is not there."""
-    try:
-        return mail.site_url(endpoint, **values)
-    except BuildError:
-        return mail.site_url("public.home")
 
 
 def practitioner_address(practitioner: Practitioner) -> str:
@@ -30,12 +20,12 @@ def notify_practitioner(practitioner: Practitioner, subject: str, template: str,
         subject,
         template,
         practitioner=practitioner,
-        dashboard_url=site_url("practitioners.dashboard"),
-        how_we_verify_url=site_url("public.how_we_verify"),
+        dashboard_url=mail.site_url("practitioners.dashboard"),
+        how_we_verify_url=mail.site_url("public.how_we_verify"),
         **context,
     )
 
 
 def notify_user(user: User, subject: str, template: str, **context) -> None:
     """Queue a message to an account holder."""
-    mail.queue_mail(user.email, subject, template, user=user, site_url=site_url("public.home"), **context)
+    mail.queue_mail(user.email, subject, template, user=user, site_url=mail.site_url("public.home"), **context)

@@ -19,14 +19,11 @@ from directory.admin.views import bp
 from directory.extensions import db
 from directory.models import CertifyingBody, Condition, Credential
 from directory.models.practitioners import practitioner_conditions
-
-
-def _all_conditions() -> list[Condition]:
-    return db.session.execute(select(Condition).order_by(Condition.sort_order, Condition.name)).scalars().all()
+from directory.practitioners.lookups import all_conditions
 
 
 def _render_conditions(add_form=None, row_forms: dict | None = None, status: int = 200):
-    conditions = _all_conditions()
+    conditions = all_conditions()
     usage = dict(
         db.session.execute(
             select(practitioner_conditions.c.condition_id, func.count()).group_by(
@@ -94,7 +91,7 @@ def merge_condition(condition_id: int):
     """Merge a condition into another: practitioners and referrals move to the target."""
     source = db.get_or_404(Condition, condition_id)
     form = MergeConditionForm()
-    form.target.choices = [(c.id, c.name) for c in _all_conditions() if c.id != source.id]
+    form.target.choices = [(c.id, c.name) for c in all_conditions() if c.id != source.id]
     if form.validate_on_submit():
         target = db.session.get(Condition, form.target.data)
         name = source.name

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from directory.admin.notices import notify_practitioner, notify_user
 from directory.audit import record_audit, snapshot
@@ -32,6 +33,8 @@ def pending_certifications() -> list[Certification]:
     query = (
         select(Certification)
         .where(Certification.status == VerificationStatus.PENDING)
+        # The queue page shows each one's practitioner and body: loaded with the rows.
+        .options(joinedload(Certification.practitioner), joinedload(Certification.body))
         .order_by(Certification.created_at, Certification.id)
     )
     return db.session.execute(query).scalars().all()
@@ -103,7 +106,7 @@ def notify_expiring(today: date) -> tuple[int, int]:
     """Email owners of verified credentials 30 days before and on the expiry day; returns (warnings, notices).
 
     Each message is recorded against the expiry date it was about, so repeated runs (and a
-    later renewal with a new date) send each message once.
+    later renewal with a new date) send each message once. The caller commits.
     """
     candidates = (
         db.session.execute(
@@ -144,6 +147,7 @@ def notify_expiring(today: date) -> tuple[int, int]:
                 days_left=(expires_on - today).days,
             )
             warnings += 1
-        # One transaction per certification: a crash never loses a claim without its message.
-        db.session.commit()
+    # The claims and their messages are in the caller's transaction: they are committed
+    # together (or not at all), so a crash never keeps a claim without its message.
+    db.session.flush()
     return warnings, notices

@@ -28,12 +28,6 @@ def require_admin():
         csrf.protect()
 
 
-def contains_pattern(text: str) -> str:
-    """A LIKE pattern (escape character backslash) matching the text anywhere, wildcards taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _count(query) -> int:
     return db.session.execute(query).scalar_one()
 

@@ -1,16 +1,27 @@
-"""The JSON API, version 1: search, profiles and the condition taxonomy."""
+"""The JSON API, version 1: search, profiles and the condition taxonomy.
+
+Each view names the schemas of what it reads and writes (directory/api/schemas.py); those
+declarations are also the OpenAPI document served at /api/v1/openapi.json (contract.py).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify
 
-from directory.api.serializers import practitioner_detail, practitioner_summary
+from directory.api.contract import API_PREFIX, ApiBlueprint, openapi_document, operation
+from directory.api.schemas import (
+    ConditionSchema,
+    MeSchema,
+    PractitionerSchema,
+    SearchArgsSchema,
+    SearchResultsSchema,
+)
 from directory.auth import api_login_required
 from directory.extensions import csrf
-from directory.public.views import all_conditions, get_listed_practitioner_or_404
-from directory.search import SearchError, parse_search_args, search_practitioners
+from directory.practitioners.lookups import all_conditions, get_listed_practitioner_or_404
+from directory.search import SearchError, search_practitioners
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = ApiBlueprint("api", __name__, url_prefix=API_PREFIX, description="The CST directory's JSON API")
 # The API authenticates with bearer tokens, not cookies: no CSRF token to send.
 csrf.exempt(bp)
 
@@ -22,51 +33,56 @@ def bad_search(error: SearchError):
 
 
 @bp.get("/practitioners")
-def list_practitioners():
-    """Search practitioners: lat+lon or near, radius_km, condition, verified, accepting, page, per_page."""
-    args = request.args
-    if "radius" in args and "radius_km" not in args:
-        raise SearchError("use radius_km")
-    parsed = parse_search_args(args)
-    if parsed is None:
-        raise SearchError("give lat and lon, or near")
+@operation(bp, "searchPractitioners", errors={400: "Bad input: no place, an unknown place or condition, a bad value"})
+@bp.arguments(SearchArgsSchema, location="query")
+@bp.response(200, SearchResultsSchema, description="One page of results")
+def list_practitioners(parsed):
+    """Practitioners near a place, nearest first.
+
+    Give `lat` and `lon`, or `near`. Distances are great-circle km to the nearest location.
+    """
     result = search_practitioners(parsed.query)
-    return jsonify(
-        count=result.count,
-        count_exact=result.count_exact,
-        page=parsed.query.page,
-        per_page=parsed.query.per_page,
-        results=[practitioner_summary(h.practitioner, h.distance_km, h.location) for h in result.hits],
-    )
+    return {
+        "count": result.count,
+        "count_exact": result.count_exact,
+        "page": parsed.query.page,
+        "per_page": parsed.query.per_page,
+        "results": result.hits,
+    }
 
 
 @bp.get("/practitioners/<int:practitioner_id>")
+@operation(bp, "getPractitioner", errors={404: "Not listed"})
+@bp.response(200, PractitionerSchema, description="The profile")
 def get_practitioner(practitioner_id: int):
-    """One published practitioner."""
-    return jsonify(practitioner_detail(get_listed_practitioner_or_404(practitioner_id)))
+    """A published practitioner's profile."""
+    return get_listed_practitioner_or_404(practitioner_id)
 
 
 @bp.get("/conditions")
+@operation(bp, "listConditions")
+@bp.response(200, ConditionSchema(many=True), description="Every condition")
 def list_conditions():
     """The condition taxonomy."""
-    return jsonify([{"slug": c.slug, "name": c.name} for c in all_conditions()])
+    return all_conditions()
 
 
 @bp.get("/me")
+@operation(bp, "getMe", token=True, errors={401: "No valid token"})
 @api_login_required
+@bp.response(200, MeSchema, description="The caller")
 def me():
-    """Who the token (or the signed-in session) belongs to."""
-    user = g.api_user
-    return jsonify(id=user.id, email=user.email, role=user.role.value)
+    """The account the token (or the signed-in session) belongs to."""
+    return g.api_user
 
 
-@bp.get("/openapi.json")
 def openapi():
     """The OpenAPI description of this API."""
-    from directory.api.openapi import openapi_document
-
     return jsonify(openapi_document(current_app))
 
+
+# The document describes the API, not itself: registered past flask-smorest's documentation.
+Blueprint.add_url_rule(bp, "/openapi.json", "openapi", openapi)
 
 # The referral routes live in their own module on this blueprint.
 from directory.api import referrals as _referrals  # noqa: E402,F401

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from directory.accounts.emails import normalize_email
 from directory.extensions import db
 from directory.models.base import utcnow
 
@@ -45,6 +46,8 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Always stored lower-cased (see `_lower_case_email`), so lookups compare it as it is and
+    # use the unique index; never wrap it in lower() in a query.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300), default="")
     role: Mapped[Role] = mapped_column(_enum(Role))
@@ -52,7 +55,8 @@ class User(UserMixin, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # Changes whenever the password or email changes, which voids old sessions and links.
+    # Changes on sign-out and whenever the password or email changes: every session and
+    # remember-me cookie carrying the old one stops working.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
 
     # Healthcare provider details (role == provider).
@@ -65,6 +69,11 @@ class User(UserMixin, db.Model):
 
     practitioner: Mapped[Practitioner | None] = relationship(back_populates="user")
     api_tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @validates("email")
+    def _lower_case_email(self, _key: str, value: str) -> str:
+        """Every writer (sign-up, email change, create-user, tests' factories) stores it normalised."""
+        return normalize_email(value)
 
     def get_id(self) -> str:
         """Flask-Login identity: id plus session token, so a password change logs others out."""
@@ -136,12 +145,18 @@ class ApiToken(db.Model):
         return token, plain
 
     @classmethod
+    def find_active(cls, plain: str) -> ApiToken | None:
+        """The unrevoked token of an active user that this plain token is, or None (changes nothing)."""
+        with db.session.no_autoflush:  # a lookup never writes the caller's pending changes
+            token = db.session.execute(
+                db.select(cls).where(cls.token_hash == hash_token(plain), cls.revoked_at.is_(None))
+            ).scalar_one_or_none()
+            if token is None or not token.user.is_active:
+                return None
+        return token
+
+    @classmethod
     def find_user(cls, plain: str) -> User | None:
         """The active user a plain token belongs to, or None."""
-        token = db.session.execute(
-            db.select(cls).where(cls.token_hash == hash_token(plain), cls.revoked_at.is_(None))
-        ).scalar_one_or_none()
-        if token is None or not token.user.is_active:
-            return None
-        token.last_used_at = utcnow()
-        return token.user
+        token = cls.find_active(plain)
+        return token.user if token is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.extensions import db
@@ -28,3 +28,6 @@ class AuditLog(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
+
+    # The audit page filters by record ("every entry about Practitioner 42").
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)

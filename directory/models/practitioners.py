@@ -24,7 +24,7 @@ from sqlalchemy import (
     literal_column,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.sql.functions import FunctionElement
 
 from directory.extensions import db
@@ -132,6 +132,11 @@ class Practitioner(db.Model):
             bits |= condition.mask
         return bits
 
+    @validates("email")
+    def _store_email_lower_case(self, key: str, value: str) -> str:  # noqa: ARG002
+        """Emails are stored trimmed and lower-case, whoever writes them: lookups compare them plainly."""
+        return (value or "").strip().lower()
+
     @property
     def language_list(self) -> list[str]:
         """Languages as a list of names."""
@@ -227,7 +232,7 @@ class PracticeLocation(db.Model):
 
     __tablename__ = "practice_locations"
     __table_args__ = (
-        # The search answers from this covering composite index alone (see search.py).
+        # The search answers from this covering composite index alone (see search/engine.py).
         Index(
             "ix_practice_locations_search",
             "listed",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -11,8 +9,8 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    Field,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -28,11 +26,13 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import NumberInput, TextInput
 
+from directory.forms import MultiCheckboxField
 from directory.models.base import today
-from directory.public.forms import MultiCheckboxField
+from directory.practitioners import rules
+from directory.practitioners.rules import PHONE_MESSAGE, PHONE_RE
 
-PHONE_RE = r"^[0-9+()./ \-]*(?:(?:ext\.?|x) ?[0-9]+)?$"
 PROFESSIONS = [
     ("LMT", "LMT: Licensed massage therapist"),
     ("PT", "PT: Physical therapist"),
@@ -49,6 +49,50 @@ PROFESSIONS = [
 ]
 
 
+class RuleField(Field):
+    """A text input checked and normalised by one rule of rules.py (the rule the CSV import uses).
+
+    `data` is the rule's value (an int, a str or None); a refused value keeps its raw text on
+    the page and shows the rule's message.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, rule=None, required: bool = False, **kwargs) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.rule = rule
+        # Marks the label "(required)" and the input `required`, as DataRequired does.
+        self.flags.required = required
+
+    def process_data(self, value) -> None:
+        """Values from the object or the default are shown as they are."""
+        self.data = value
+
+    def process_formdata(self, valuelist) -> None:
+        """Apply the rule to the submitted text; its FieldError becomes the field's error."""
+        raw = valuelist[0] if valuelist else ""
+        try:
+            self.data = self.rule(raw)
+        except rules.FieldError as error:
+            self.data = None
+            raise ValueError(str(error)) from None
+
+    def _value(self) -> str:
+        raw = getattr(self, "raw_data", None)
+        if raw:
+            return raw[0]
+        return "" if self.data is None else str(self.data)
+
+
+def yes_or_no(form, field) -> None:  # noqa: ARG001
+    """A checkbox's submitted word must be a yes/no word of rules.py (a browser sends "y")."""
+    if field.raw_data:
+        try:
+            field.data = rules.yes_no(field.raw_data[0], default=False)
+        except rules.FieldError as error:
+            raise ValidationError(str(error)) from None
+
+
 def _strip(value):
     """Trim surrounding spaces from text input."""
     return value.strip() if isinstance(value, str) else value
@@ -57,15 +101,6 @@ def _strip(value):
 def _upper(value):
     """Trim and upper-case (currency codes)."""
     return value.strip().upper() if isinstance(value, str) else value
-
-
-def http_url(form, field) -> None:  # noqa: ARG001
-    """Allow only http:// and https:// links with a host (no javascript:, data:, ...)."""
-    if not field.data:
-        return
-    parts = urlsplit(field.data)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc or " " in field.data:
-        raise ValidationError("Enter a full web address starting with https:// or http://.")
 
 
 def not_in_future(form, field) -> None:  # noqa: ARG001
@@ -81,48 +116,30 @@ class ActionForm(FlaskForm):
 class BasicsForm(FlaskForm):
     """Name, practice, bio, contact, sessions, fees, languages and accessibility."""
 
-    display_name = StringField("Your name as shown", validators=[DataRequired(), Length(max=120)], filters=[_strip])
-    practice_name = StringField("Practice name", validators=[Optional(), Length(max=160)], filters=[_strip])
+    display_name = RuleField("Your name as shown", rule=rules.display_name, required=True)
+    practice_name = RuleField("Practice name", rule=rules.practice_name)
     bio = TextAreaField(
         "About you and your practice (plain text)", validators=[Optional(), Length(max=5000)], render_kw={"rows": 8}
     )
-    phone = StringField(
-        "Phone",
-        validators=[Optional(), Length(max=40), Regexp(PHONE_RE, message="Use digits, spaces and + ( ) - only.")],
-        filters=[_strip],
-        render_kw={"autocomplete": "tel", "inputmode": "tel"},
-    )
-    website = StringField(
-        "Website", validators=[Optional(), Length(max=300), http_url], filters=[_strip], render_kw={"inputmode": "url"}
-    )
-    show_email = BooleanField("Show my email address on my profile")
-    session_minutes = IntegerField(
-        "Session length (minutes)",
-        validators=[Optional(), NumberRange(min=15, max=240, message="Between 15 and 240 minutes.")],
-    )
-    fee_min = IntegerField(
-        "Fee from", validators=[Optional(), NumberRange(min=0, max=100000, message="Between 0 and 100000.")]
-    )
-    fee_max = IntegerField(
-        "Fee up to", validators=[Optional(), NumberRange(min=0, max=100000, message="Between 0 and 100000.")]
-    )
-    currency = StringField(
-        "Currency",
-        default="USD",
-        validators=[DataRequired(), Regexp(r"^[A-Z]{3}$", message="Use the three-letter ISO 4217 code, e.g. USD.")],
-        filters=[_upper],
-        render_kw={"maxlength": 3},
-    )
-    languages = StringField(
-        "Languages (separated by commas)", validators=[Optional(), Length(max=300)], filters=[_strip]
-    )
-    wheelchair_accessible = BooleanField("My practice is wheelchair accessible")
+    phone = RuleField("Phone", rule=rules.phone, render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    website = RuleField("Website", rule=rules.website, render_kw={"inputmode": "url"})
+    show_email = BooleanField("Show my email address on my profile", validators=[yes_or_no])
+    session_minutes = RuleField("Session length (minutes)", rule=rules.session_minutes, widget=NumberInput())
+    fee_min = RuleField("Fee from", rule=rules.fee, widget=NumberInput())
+    fee_max = RuleField("Fee up to", rule=rules.fee, widget=NumberInput())
+    currency = RuleField("Currency", rule=rules.currency, required=True, default="USD", render_kw={"maxlength": 3})
+    languages = RuleField("Languages (separated by commas)", rule=rules.languages)
+    wheelchair_accessible = BooleanField("My practice is wheelchair accessible", validators=[yes_or_no])
     submit = SubmitField("Save")
 
     def validate_fee_max(self, field) -> None:
         """The upper fee cannot be below the lower one."""
-        if field.data is not None and self.fee_min.data is not None and field.data < self.fee_min.data:
-            raise ValidationError("The upper fee must not be lower than the starting fee.")
+        if self.fee_min.errors:
+            return
+        try:
+            rules.fee_range(self.fee_min.data, field.data)
+        except rules.FieldError as error:
+            raise ValidationError(str(error)) from None
 
 
 class ConditionsForm(FlaskForm):
@@ -260,7 +277,7 @@ class EnquiryForm(FlaskForm):
     phone = StringField(
         "Phone (optional)",
         id="enquiry-phone",
-        validators=[Optional(), Length(max=40), Regexp(PHONE_RE, message="Use digits, spaces and + ( ) - only.")],
+        validators=[Optional(), Length(max=40), Regexp(PHONE_RE, message=PHONE_MESSAGE)],
         filters=[_strip],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )

@@ -5,8 +5,9 @@ These functions know nothing about requests; views call them and commit.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from directory.accounts.emails import normalize_email
 from directory.extensions import db
 from directory.geocoding import Place, geocode
 from directory.models import PracticeLocation, Practitioner, User
@@ -23,20 +24,28 @@ def profile_status(practitioner: Practitioner) -> str:
     return "published" if practitioner.published else "draft"
 
 
-def unclaimed_profile_for(user: User) -> Practitioner | None:
-    """An imported profile with the user's email that nobody has claimed yet."""
+def profile_with_email(email: str) -> Practitioner | None:
+    """The profile with this contact email (claimed or not), or None.
+
+    Emails are stored lower-case (see rules.email), so the comparison needs no lower(): the
+    database answers from the unique index.
+    """
     return db.session.execute(
-        select(Practitioner).where(func.lower(Practitioner.email) == user.email.lower(), Practitioner.user_id.is_(None))
+        select(Practitioner).where(Practitioner.email == normalize_email(email))
     ).scalar_one_or_none()
+
+
+def unclaimed_profile_for(user: User) -> Practitioner | None:
+    """An imported profile with the user's email that nobody has claimed yet (the one such lookup)."""
+    profile = profile_with_email(user.email)
+    return profile if profile is not None and profile.user_id is None else None
 
 
 def create_profile(user: User) -> Practitioner:
     """A new draft profile for the user, with the user's email as its contact email."""
     if user.practitioner is not None:
         return user.practitioner
-    taken = db.session.execute(
-        select(Practitioner).where(func.lower(Practitioner.email) == user.email.lower())
-    ).scalar_one_or_none()
+    taken = profile_with_email(user.email)
     if taken is not None and taken.user_id is None:
         raise ProfileError(
             "A profile with your email address already exists. Confirm your email address to take it over."
@@ -44,7 +53,10 @@ def create_profile(user: User) -> Practitioner:
     if taken is not None:
         raise ProfileError("Another account holds the profile with your email address. Please contact us.")
     practitioner = Practitioner(
-        user=user, email=user.email, display_name=user.name or user.email.split("@")[0], published=False
+        user=user,
+        email=normalize_email(user.email),
+        display_name=user.name or user.email.split("@")[0],
+        published=False,
     )
     db.session.add(practitioner)
     return practitioner

@@ -49,6 +49,7 @@ from directory.practitioners.forms import (
     LocationForm,
     TrainingForm,
 )
+from directory.practitioners.lookups import all_conditions, get_listed_practitioner_or_404
 from directory.practitioners.profiles import (
     ProfileError,
     create_profile,
@@ -60,7 +61,7 @@ from directory.practitioners.profiles import (
     unclaimed_profile_for,
     unpublish,
 )
-from directory.public.views import all_conditions, get_listed_practitioner_or_404
+from directory.practitioners.rules import credential_facts, review_if_changed
 
 # No url_prefix: the editor lives under /dashboard, the enquiry form posts under /practitioners.
 bp = Blueprint("practitioners", __name__)
@@ -102,6 +103,24 @@ def _action_or_400() -> None:
         abort(400)
 
 
+# Each view commits once, at its end, when every check has passed (`_saved`); a refusal rolls
+# back whatever the view had changed (`_refused`). Nothing the views call commits by itself.
+
+
+def _saved(message: str, anchor: str = ""):
+    """Commit the request's changes, say so, and go back to the dashboard."""
+    db.session.commit()
+    flash(message, "success")
+    return _back_to_dashboard(anchor)
+
+
+def _refused(message: str, anchor: str = ""):
+    """Undo the request's changes, say why, and go back to the dashboard."""
+    db.session.rollback()
+    flash(message, "warning")
+    return _back_to_dashboard(anchor)
+
+
 # --- Dashboard ----------------------------------------------------------------------------
 
 
@@ -120,10 +139,9 @@ def dashboard():
         if claimable is not None and current_user.is_confirmed:
             # Normally claimed on confirmation; a profile imported later is claimed here.
             profile = claim_profile(current_user)
-            db.session.commit()
     if profile is None:
         return render_template("practitioners/start.html", form=ActionForm(), claimable=claimable)
-    return render_template(
+    page = render_template(
         "practitioners/dashboard.html",
         p=profile,
         status=profile_status(profile),
@@ -131,6 +149,8 @@ def dashboard():
         action=ActionForm(),
         unread=sum(1 for e in profile.enquiries if e.read_at is None),
     )
+    db.session.commit()  # a profile claimed above is kept once its page is ready
+    return page
 
 
 @bp.post("/dashboard/profile/create")
@@ -141,8 +161,7 @@ def create():
     try:
         create_profile(current_user)
     except ProfileError as error:
-        flash(str(error), "warning")
-        return _back_to_dashboard()
+        return _refused(str(error))
     db.session.commit()
     flash("Your draft profile is ready. Fill it in, add a practice location, then publish it.", "success")
     return redirect(url_for("practitioners.edit_basics"))
@@ -154,10 +173,8 @@ def toggle_accepting():
     """Switch "accepting new patients" on or off in one click."""
     _action_or_400()
     g.profile.accepting_new_patients = not g.profile.accepting_new_patients
-    db.session.commit()
     state = "accepting" if g.profile.accepting_new_patients else "not accepting"
-    flash(f"Your profile now says you are {state} new patients.", "success")
-    return _back_to_dashboard()
+    return _saved(f"Your profile now says you are {state} new patients.")
 
 
 @bp.post("/dashboard/publish")
@@ -168,13 +185,8 @@ def publish_profile():
     try:
         publish(g.profile, current_user)
     except ProfileError as error:
-        flash(f"Your profile is not published yet. {error}", "warning")
-        return _back_to_dashboard()
-    db.session.commit()
-    flash(
-        "Your profile is published." + (" It stays hidden while suspended." if g.profile.suspended else ""), "success"
-    )
-    return _back_to_dashboard()
+        return _refused(f"Your profile is not published yet. {error}")
+    return _saved("Your profile is published." + (" It stays hidden while suspended." if g.profile.suspended else ""))
 
 
 @bp.post("/dashboard/unpublish")
@@ -183,9 +195,7 @@ def unpublish_profile():
     """Take the profile off the site and out of search."""
     _action_or_400()
     unpublish(g.profile)
-    db.session.commit()
-    flash("Your profile is no longer published.", "success")
-    return _back_to_dashboard()
+    return _saved("Your profile is no longer published.")
 
 
 @bp.post("/dashboard/enquiries/<int:enquiry_id>/read")
@@ -210,10 +220,8 @@ def edit_basics():
     if form.validate_on_submit():
         _copy(form, g.profile, BASICS_FIELDS)
         g.profile.bio = (form.bio.data or "").strip()
-        g.profile.languages = ", ".join(part.strip() for part in (form.languages.data or "").split(",") if part.strip())
-        db.session.commit()
-        flash("Your details are saved.", "success")
-        return _back_to_dashboard()
+        g.profile.languages = form.languages.data  # normalised by rules.languages
+        return _saved("Your details are saved.")
     return _render_form(form, "Your details", status=400 if form.errors else 200)
 
 
@@ -229,9 +237,7 @@ def edit_conditions():
     if form.validate_on_submit():
         chosen = set(form.conditions.data or [])
         g.profile.conditions = [c for c in conditions if c.slug in chosen]
-        db.session.commit()
-        flash("Your areas of focus are saved.", "success")
-        return _back_to_dashboard()
+        return _saved("Your areas of focus are saved.")
     return _render_form(form, "Areas of focus", status=400 if form.errors else 200)
 
 
@@ -321,11 +327,8 @@ def delete_location(location_id: int):
     try:
         remove_location(g.profile, location)
     except ProfileError as error:
-        flash(str(error), "warning")
-        return _back_to_dashboard("locations")
-    db.session.commit()
-    flash("The location is removed.", "success")
-    return _back_to_dashboard("locations")
+        return _refused(str(error), "locations")
+    return _saved("The location is removed.", "locations")
 
 
 # --- Training and licences ----------------------------------------------------------------
@@ -354,9 +357,7 @@ def _edit_training(training: Training, title: str):
         training.completed_on = form.completed_on.data
         if training.id is None:
             g.profile.trainings.append(training)
-        db.session.commit()
-        flash("The training is saved.", "success")
-        return _back_to_dashboard("training")
+        return _saved("The training is saved.", "training")
     return _render_form(form, title, 400 if form.errors else 200)
 
 
@@ -366,9 +367,7 @@ def delete_training(training_id: int):
     """Remove a recorded course."""
     _action_or_400()
     g.profile.trainings.remove(own_or_404(Training, training_id))
-    db.session.commit()
-    flash("The training is removed.", "success")
-    return _back_to_dashboard("training")
+    return _saved("The training is removed.", "training")
 
 
 @bp.route("/dashboard/licences/new", methods=["GET", "POST"])
@@ -391,9 +390,7 @@ def _edit_license(license_: ProfessionalLicense, title: str):
         _copy(form, license_, ("profession", "jurisdiction", "number", "expires_on"))
         if license_.id is None:
             g.profile.licenses.append(license_)
-        db.session.commit()
-        flash("The licence is saved.", "success")
-        return _back_to_dashboard("licences")
+        return _saved("The licence is saved.", "licences")
     return _render_form(form, title, 400 if form.errors else 200)
 
 
@@ -403,9 +400,7 @@ def delete_license(license_id: int):
     """Remove a professional licence."""
     _action_or_400()
     g.profile.licenses.remove(own_or_404(ProfessionalLicense, license_id))
-    db.session.commit()
-    flash("The licence is removed.", "success")
-    return _back_to_dashboard("licences")
+    return _saved("The licence is removed.", "licences")
 
 
 # --- Certifications and evidence ----------------------------------------------------------
@@ -425,10 +420,6 @@ def edit_certification(certification_id: int):
     return _edit_certification(own_or_404(Certification, certification_id), "Edit certification")
 
 
-def _certification_values(cert: Certification) -> tuple:
-    return (cert.body_id, cert.credential, cert.credential_number, cert.issued_on, cert.expires_on, cert.evidence_path)
-
-
 def _edit_certification(cert: Certification, title: str):
     bodies = db.session.execute(db.select(CertifyingBody).order_by(CertifyingBody.name)).scalars().all()
     form = CertificationForm(obj=cert)
@@ -436,24 +427,30 @@ def _edit_certification(cert: Certification, title: str):
     if not form.is_submitted():
         form.body.data = str(cert.body_id) if cert.body_id else None
     if form.validate_on_submit():
-        before = _certification_values(cert)
+        before = credential_facts(cert) if cert.id is not None else None
         old_file = cert.evidence_path
         upload = form.evidence.data
         if upload is not None and getattr(upload, "filename", ""):
             try:
                 cert.evidence_path, cert.evidence_name, cert.evidence_mimetype = save_evidence(upload)
             except EvidenceError as error:
+                db.session.rollback()
                 form.evidence.errors.append(str(error))
                 return _render_form(form, title, 400, "practitioners/edit.html", multipart=True, cert=cert)
         cert.body_id = int(form.body.data)
         cert.credential = form.credential.data
         cert.credential_number = form.credential_number.data or ""
         cert.issued_on, cert.expires_on = form.issued_on.data, form.expires_on.data
-        if cert.id is None or _certification_values(cert) != before:
-            cert.mark_pending()
+        review_if_changed(cert, before)
         if cert.id is None:
             g.profile.certifications.append(cert)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except Exception:
+            # The row was not saved: neither is the file just stored for it.
+            if cert.evidence_path != old_file:
+                remove_evidence(cert.evidence_path)
+            raise
         if old_file and old_file != cert.evidence_path:
             remove_evidence(old_file)
         flash("The certification is saved. It shows as not yet verified until we have checked it.", "success")

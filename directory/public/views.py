@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from xstatic.pkg import leaflet
 
 from directory.extensions import db
-from directory.models import CertifyingBody, Condition, Practitioner
+from directory.models import CertifyingBody
+from directory.practitioners.lookups import all_conditions, get_listed_practitioner_or_404
 from directory.public.forms import SearchForm
-from directory.search import KM_PER_MILE, SearchError, great_circle_km, parse_search_args, search_practitioners
+from directory.search import (
+    KM_PER_MILE,
+    MAX_RADIUS_KM,
+    SearchError,
+    great_circle_km,
+    parse_search_args,
+    search_practitioners,
+)
 
 bp = Blueprint("public", __name__)
 # Leaflet is served from the XStatic-Leaflet package, never from a CDN.
 leaflet_bp = Blueprint("leaflet", __name__, static_folder=leaflet.BASE_DIR, static_url_path="/vendor/leaflet")
-
-
-def all_conditions() -> list[Condition]:
-    """The taxonomy, in display order."""
-    return db.session.execute(db.select(Condition).order_by(Condition.sort_order, Condition.name)).scalars().all()
 
 
 def _search_form() -> SearchForm:
@@ -45,7 +48,7 @@ def search():
     result = search_practitioners(parsed.query)
     factor = 1 / KM_PER_MILE if parsed.unit == "mi" else 1
     wider = None
-    if result.count == 0 and parsed.query.radius_km * 2 <= 500:
+    if result.count == 0 and parsed.query.radius_km * 2 <= MAX_RADIUS_KM:
         args = request.args.to_dict(flat=False)
         args["radius"] = [f"{parsed.radius * 2:g}"]
         args.pop("radius_km", None)
@@ -54,14 +57,6 @@ def search():
     return render_template(
         "public/search.html", form=form, error=None, parsed=parsed, result=result, factor=factor, wider=wider
     )
-
-
-def get_listed_practitioner_or_404(practitioner_id: int) -> Practitioner:
-    """A published, unsuspended practitioner, or 404."""
-    practitioner = db.session.get(Practitioner, practitioner_id)
-    if practitioner is None or not practitioner.is_listed:
-        abort(404)
-    return practitioner
 
 
 @bp.get("/practitioners/<int:practitioner_id>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -12,24 +14,21 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+from wtforms.widgets import HiddenInput
 
+from directory.forms import MultiCheckboxField
 from directory.models.base import today
 from directory.referrals import workflow
-from directory.referrals.service import URGENCY_LABELS
+from directory.referrals.service import sending_problems
+from directory.referrals.workflow import URGENCY_LABELS
 
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes for a multiple choice."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+# The fields the sending rule reads.
+SENDING_FIELDS = ("patient_name", "patient_phone", "patient_email", "reason", "consent", "urgency")
 
 
 class ReferralForm(FlaskForm):
@@ -62,19 +61,16 @@ class ReferralForm(FlaskForm):
             raise ValidationError("The date of birth cannot be in the future.")
 
     def validate(self, extra_validators=None) -> bool:
-        """Sending needs a contact, a reason and consent; a draft only needs a name."""
+        """A draft only needs a name; sending must pass the service's one rule (sending_problems)."""
         ok = super().validate(extra_validators)
         if self.save_draft.data and not self.send.data:
             return ok
-        if not (self.patient_phone.data or "").strip() and not (self.patient_email.data or "").strip():
-            self.patient_phone.errors = [*self.patient_phone.errors, "Give the patient's phone or email (or both)."]
-            ok = False
-        if not (self.reason.data or "").strip():
-            self.reason.errors = [*self.reason.errors, "Please say why you refer this patient."]
-            ok = False
-        if not self.consent.data:
-            self.consent.errors = [*self.consent.errors, "Please confirm the patient's consent before sending."]
-            ok = False
+        # The recipient and the sender are not fields of this form: the view and the service judge them.
+        values = SimpleNamespace(**{name: self[name].data for name in SENDING_FIELDS}, practitioner=None)
+        for name, message in sending_problems(values).items():
+            if name in SENDING_FIELDS and not self[name].errors:
+                self[name].errors = [*self[name].errors, message]
+                ok = False
         return ok
 
 

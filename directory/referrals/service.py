@@ -1,30 +1,39 @@
 """Referral domain functions: who sees what, sending, moving, messages and notifications.
 
 Nothing here reads the request: views and the API parse input, call these, and render.
-Every change commits in one transaction together with its event and its outbox email, so
-a move, its timeline entry and its notification exist together or not at all.
+Nothing here commits either: each function changes and flushes, and the request (or the CLI
+command) commits once at its end, so a move, its timeline entry and its notification email
+exist together or not at all. A refusal (ReferralError) is raised before anything changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import SimpleNamespace
 
-from flask import abort, current_app, has_request_context, url_for
+from flask import abort
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from directory.audit import record_audit
 from directory.extensions import db
-from directory.mail import queue_mail
 from directory.models import Condition, Practitioner, Referral, ReferralEvent, ReferralMessage, User
 from directory.models.base import utcnow
 from directory.referrals import workflow
-from directory.referrals.workflow import RECIPIENT, REFERRER
+from directory.referrals.notices import notify
+from directory.referrals.workflow import (
+    RECIPIENT,
+    REFERRER,
+    URGENCIES,
+    URGENCY_LABELS,  # noqa: F401  (the API reads it here)
+)
 
-URGENCIES = ("routine", "urgent", "asap")
-URGENCY_LABELS = {"routine": "Routine", "urgent": "Urgent", "asap": "As soon as possible"}
 CONTACT_METHODS = ("phone", "email")
+NOT_VERIFIED = "Your account has not been verified yet: you can save drafts until it is."
+# What a list of referrals shows (the pages and the API): loaded with the rows, not row by row.
+LIST_LOADS = (selectinload(Referral.referrer), selectinload(Referral.conditions), selectinload(Referral.events))
 
 
 class ReferralError(Exception):
@@ -105,7 +114,16 @@ def can_see(user: User | None, referral: Referral) -> bool:
 
 
 def visible_referrals(user: User, status: str | None = None) -> Select:
-    """The referrals a user may list: sent (provider), received (practitioner) or all (admin)."""
+    """The referrals a user may list: sent (provider), received (practitioner) or all (admin).
+
+    Newest first, with what a list shows (referrer, conditions, timeline) loaded in a fixed
+    number of statements whatever the number of rows.
+    """
+    return _visible(user, status).options(*LIST_LOADS).order_by(Referral.created_at.desc(), Referral.id.desc())
+
+
+def _visible(user: User, status: str | None = None) -> Select:
+    """The filter of visible_referrals, without order or loading: for counts."""
     stmt = select(Referral)
     if user.is_admin:
         pass
@@ -120,20 +138,20 @@ def visible_referrals(user: User, status: str | None = None) -> Select:
         stmt = stmt.where(False)
     if status:
         stmt = stmt.where(Referral.status == status)
-    return stmt.order_by(Referral.created_at.desc(), Referral.id.desc())
+    return stmt
 
 
 def get_referral_or_404(referral_id: int, user: User | None, *, mark_read: bool = True) -> Referral:
     """The referral if the user may see it (404 otherwise); opening it has its effects.
 
     The recipient's first look moves `requested` to `received`; an admin's look is audited.
+    Both land in the session: the calling view commits them (also when it then refuses).
     """
     referral = db.session.get(Referral, referral_id)
     if referral is None or not can_see(user, referral):
         abort(404)
     if user.is_admin:
         record_audit(user, "referral.opened", referral, object_type="referral", object_id=referral.id)
-        db.session.commit()
     elif mark_read:
         open_referral(referral, user)
     return referral
@@ -170,26 +188,49 @@ def _apply_input(referral: Referral, data: ReferralInput) -> None:
     referral.consent = bool(data.consent)
 
 
-def check_ready_to_send(referral: Referral) -> None:
-    """A referral may leave only with a patient name, a reason, a listed recipient and consent."""
-    if not referral.patient_name:
-        raise InvalidReferral("The patient's name is required.")
-    if not referral.reason:
-        raise InvalidReferral("The reason for referral is required.")
+def sending_problems(referral: Referral | ReferralInput | SimpleNamespace, sender: User | None = None) -> dict:
+    """Why a referral (or the input for one) may not be sent yet: {field: message}; empty if it may.
+
+    The one rule behind the referral form, the draft's "Send" button and the API: a patient
+    name, a phone or an email, a reason, the patient's consent, a listed recipient, a known
+    urgency, and (when `sender` is given) a verified sender. Keys are the form's field names,
+    plus "practitioner" and "sender".
+    """
+    problems = {}
+    if sender is not None and not sender.can_refer:
+        problems["sender"] = NOT_VERIFIED
+    if not _filled(referral.patient_name):
+        problems["patient_name"] = "The patient's name is required."
+    if not _filled(referral.patient_phone) and not _filled(referral.patient_email):
+        problems["patient_phone"] = "Give the patient's phone or email (or both)."
+    if not _filled(referral.reason):
+        problems["reason"] = "Please say why you refer this patient."
     if not referral.consent:
-        raise InvalidReferral("Please confirm that the patient consented to share these details.")
+        problems["consent"] = "Please confirm the patient's consent before sending."
     if referral.practitioner is None or not referral.practitioner.is_listed:
-        raise InvalidReferral("This practitioner is not listed any more.")
+        problems["practitioner"] = "This practitioner is not listed any more."
     if referral.urgency not in URGENCIES:
-        raise InvalidReferral("Urgency must be routine, urgent or asap.")
+        problems["urgency"] = "Urgency must be routine, urgent or asap."
+    return problems
+
+
+def _filled(text: str | None) -> bool:
+    return bool((text or "").strip())
+
+
+def check_ready_to_send(referral: Referral, sender: User) -> None:
+    """Raise the first of sending_problems(): NotYourMove for the sender, InvalidReferral otherwise."""
+    problems = sending_problems(referral, sender)
+    if "sender" in problems:
+        raise NotYourMove(problems["sender"])
+    if problems:
+        raise InvalidReferral(next(iter(problems.values())))
 
 
 def create_referral(referrer: User, data: ReferralInput, *, draft: bool = False) -> Referral:
     """Save a new referral: sent at once (verified providers) or kept as a draft."""
     if not referrer.is_provider:
         raise NotYourMove("Only healthcare providers send referrals.")
-    if not draft and not referrer.can_refer:
-        raise NotYourMove("Your account has not been verified yet: you can save drafts until it is.")
     referral = Referral(
         referrer=referrer,
         referrer_name=referrer.display_name,
@@ -197,14 +238,14 @@ def create_referral(referrer: User, data: ReferralInput, *, draft: bool = False)
     )
     _apply_input(referral, data)
     if not draft:
-        check_ready_to_send(referral)
+        check_ready_to_send(referral, referrer)
         referral.created_at = utcnow()
         _record(referral, referrer, workflow.REQUESTED, "")
     db.session.add(referral)
     db.session.flush()
     if not draft:
         notify(referral, RECIPIENT, "new")
-    db.session.commit()
+        db.session.flush()
     return referral
 
 
@@ -215,7 +256,7 @@ def update_draft(referral: Referral, user: User, data: ReferralInput) -> Referra
     if party_of(user, referral) != REFERRER:
         raise NotYourMove("Only the author of a draft can edit it.")
     _apply_input(referral, data)
-    db.session.commit()
+    db.session.flush()
     return referral
 
 
@@ -226,7 +267,7 @@ def delete_draft(referral: Referral, user: User) -> None:
     if referral.status != workflow.DRAFT:
         raise IllegalMove("Only drafts can be deleted; cancel a sent referral instead.")
     db.session.delete(referral)
-    db.session.commit()
+    db.session.flush()
 
 
 # --- Moving ----------------------------------------------------------------------------------
@@ -264,9 +305,7 @@ def transition(
     if workflow.APPOINTMENT in move.needs and appointment_at is None:
         raise InvalidReferral("The date and time of the first appointment is required.")
     if target == workflow.REQUESTED:
-        if not user.can_refer:
-            raise NotYourMove("Your account has not been verified yet: you can save drafts until it is.")
-        check_ready_to_send(referral)
+        check_ready_to_send(referral, user)
         referral.created_at = utcnow()
     if target == workflow.REJECTED:
         referral.rejection_reason = note
@@ -281,13 +320,43 @@ def transition(
         notify(
             referral, RECIPIENT if party == REFERRER else REFERRER, "new" if target == workflow.REQUESTED else "status"
         )
-        db.session.commit()
+        db.session.flush()
     except StaleDataError:
+        # The failed flush has already rolled the database transaction back; the session must
+        # be told so before anyone (the error page included) can use it again.
         db.session.rollback()
         raise ChangedMeanwhile(
             "Someone else changed this referral at the same moment. Please reload and try again."
         ) from None
     return referral
+
+
+def make_move(
+    referral: Referral,
+    user: User,
+    target: str,
+    *,
+    note: str = "",
+    appointment_at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Referral:
+    """One move asked for by a page or the API: open the referral first, then apply the move.
+
+    Any request by the recipient about a `requested` referral opens it (`received`); when that
+    open was itself the move asked for, nothing more happens. The caller's version is compared
+    only when nothing changed the referral in between (our own open just bumped it).
+    """
+    opened_now = open_referral(referral, user)
+    if target == workflow.RECEIVED and opened_now:
+        return referral
+    return transition(
+        referral,
+        user,
+        target,
+        note=note,
+        appointment_at=appointment_at,
+        expected_version=None if opened_now else expected_version,
+    )
 
 
 def add_message(referral: Referral, user: User, body: str) -> ReferralMessage:
@@ -303,54 +372,8 @@ def add_message(referral: Referral, user: User, body: str) -> ReferralMessage:
     message = ReferralMessage(author=user, author_name=user.display_name, body=body, created_at=utcnow())
     referral.messages.append(message)
     notify(referral, RECIPIENT if party == REFERRER else REFERRER, "message")
-    db.session.commit()
+    db.session.flush()
     return message
-
-
-# --- Notifications ---------------------------------------------------------------------------
-
-
-def _email_of(referral: Referral, party: str) -> str | None:
-    if party == REFERRER:
-        return referral.referrer.email if referral.referrer is not None else None
-    practitioner = referral.practitioner
-    if practitioner is None:
-        return None
-    return practitioner.user.email if practitioner.user is not None else practitioner.email
-
-
-def referral_link(referral: Referral) -> str:
-    """The absolute link to a referral's page, for emails."""
-    base = current_app.config.get("SERVER_NAME_FOR_EMAIL", "").rstrip("/")
-    if has_request_context():
-        return base + url_for("referrals.detail", referral_id=referral.id)
-    # Moves made outside a request (CLI, tests) still need the route's path.
-    with current_app.test_request_context():
-        return base + url_for("referrals.detail", referral_id=referral.id)
-
-
-SUBJECTS = {
-    "new": "New referral #{id} on CST Directory",
-    "status": "Referral #{id} is now {status}",
-    "message": "New message about referral #{id}",
-}
-
-
-def notify(referral: Referral, party: str, kind: str) -> None:
-    """Queue an email to one party: something changed, with a link; never patient details."""
-    recipient = _email_of(referral, party)
-    if not recipient:
-        return
-    status = workflow.STATUS_LABELS[referral.status].lower()
-    queue_mail(
-        recipient,
-        SUBJECTS[kind].format(id=referral.id, status=status),
-        f"referral_{kind}",
-        referral_id=referral.id,
-        status=status,
-        urgency=URGENCY_LABELS.get(referral.urgency, referral.urgency),
-        link=referral_link(referral),
-    )
 
 
 # --- Lists for dashboards --------------------------------------------------------------------
@@ -363,7 +386,7 @@ def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
 
 def counts_by_status(user: User) -> dict[str, int]:
     """How many referrals of each status the user may list."""
-    sub = visible_referrals(user).order_by(None).subquery()
+    sub = _visible(user).subquery()
     rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all()
     return {status: count for status, count in rows}
 
@@ -372,7 +395,7 @@ def practitioner_inbox(user: User) -> dict:
     """New referrals for a practitioner's dashboard: the `requested` ones, oldest first."""
     new = []
     if user.is_authenticated and user.is_practitioner:
-        stmt = visible_referrals(user, workflow.REQUESTED).order_by(None).order_by(Referral.created_at, Referral.id)
+        stmt = _visible(user, workflow.REQUESTED).order_by(Referral.created_at, Referral.id)
         new = db.session.execute(stmt).scalars().all()
     now = utcnow()
     return {

@@ -1,6 +1,10 @@
 """Referral pages: send, list, follow, answer, message, print; the provider's details.
 
 Patient details travel only in POST bodies and page content: URLs carry ids alone.
+Each view commits once, at its end: also when it answers with a refusal, since opening a
+referral has effects of its own (the recipient's first look, an admin's audited look) that
+stay; the service raises a refusal before changing anything. An unexpected error rolls
+everything back (directory.errors).
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from directory.auth import confirmed_required, role_required
 from directory.extensions import db
 from directory.models import Condition, Practitioner, Role
 from directory.models.base import utcnow
-from directory.public.views import all_conditions
+from directory.practitioners.lookups import all_conditions
 from directory.referrals import service, workflow
 from directory.referrals.forms import DeleteDraftForm, MessageForm, ProviderDetailsForm, ReferralForm, TransitionForm
 from directory.referrals.service import ReferralError, ReferralInput, get_referral_or_404
+from directory.referrals.workflow import URGENCY_LABELS
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
@@ -59,6 +64,18 @@ def referral_status_label(status: str) -> str:
 def utc_time(moment, fmt: str = "%-d %b %Y, %H:%M") -> str:
     """A stored time shown in UTC, whatever the database session's time zone."""
     return workflow.as_utc(moment).strftime(fmt) + " UTC" if moment else ""
+
+
+def _committed(response):
+    """Commit what this request changed, then answer with `response`."""
+    db.session.commit()
+    return response
+
+
+def _refuse(status: int, message: str | None = None):
+    """Answer with an error page, keeping what looking at the referral recorded."""
+    db.session.commit()
+    abort(status, message)
 
 
 def _practitioner_or_404(practitioner_id) -> Practitioner:
@@ -130,8 +147,10 @@ def new():
         try:
             referral = service.create_referral(current_user, _input_from(form, practitioner), draft=draft)
         except ReferralError as error:
+            db.session.rollback()
             flash(error.message, "danger")
             return render_template("referrals/new.html", form=form, practitioner=practitioner), error.status
+        db.session.commit()
         flash("Draft saved." if draft else "Referral sent. The practitioner has been told by email.", "success")
         return redirect(url_for("referrals.detail", referral_id=referral.id))
     status = 400 if form.is_submitted() else 200
@@ -152,7 +171,7 @@ def _detail_page(referral, *, status: int = 200, error: str | None = None, move_
             message_form=message_form or MessageForm(formdata=None),
             overdue=service.is_overdue(referral),
             workflow=workflow,
-            urgency_labels=service.URGENCY_LABELS,
+            urgency_labels=URGENCY_LABELS,
         ),
         status,
     )
@@ -162,7 +181,7 @@ def _detail_page(referral, *, status: int = 200, error: str | None = None, move_
 @login_required
 def detail(referral_id: int):
     """One referral: details, timeline, messages and the moves the viewer may make."""
-    return _detail_page(get_referral_or_404(referral_id, current_user))
+    return _committed(_detail_page(get_referral_or_404(referral_id, current_user)))
 
 
 @bp.post("/<int:referral_id>/transitions")
@@ -172,23 +191,19 @@ def move(referral_id: int):
     referral = get_referral_or_404(referral_id, current_user, mark_read=False)
     form = TransitionForm()
     if not form.validate():
-        return _detail_page(referral, status=400, error="Please correct the form.", move_form=form)
-    opened_now = service.open_referral(referral, current_user)
-    if form.status.data == workflow.RECEIVED and opened_now:
-        return redirect(url_for("referrals.detail", referral_id=referral.id))
+        return _committed(_detail_page(referral, status=400, error="Please correct the form.", move_form=form))
     try:
-        service.transition(
+        service.make_move(
             referral,
             current_user,
             form.status.data,
             note=form.note.data or "",
             appointment_at=form.appointment_at.data,
-            # Our own "received" just bumped the version: the page the user saw was older.
-            expected_version=None if opened_now else form.version.data,
+            expected_version=form.version.data,
         )
     except ReferralError as error:
-        db.session.rollback()
-        return _detail_page(referral, status=error.status, error=error.message, move_form=form)
+        return _committed(_detail_page(referral, status=error.status, error=error.message, move_form=form))
+    db.session.commit()
     flash(f"The referral is now {workflow.STATUS_LABELS[referral.status].lower()}.", "success")
     return redirect(url_for("referrals.detail", referral_id=referral.id))
 
@@ -200,11 +215,12 @@ def message(referral_id: int):
     referral = get_referral_or_404(referral_id, current_user)
     form = MessageForm()
     if not form.validate():
-        return _detail_page(referral, status=400, message_form=form)
+        return _committed(_detail_page(referral, status=400, message_form=form))
     try:
         service.add_message(referral, current_user, form.body.data)
     except ReferralError as error:
-        return _detail_page(referral, status=error.status, error=error.message, message_form=form)
+        return _committed(_detail_page(referral, status=error.status, error=error.message, message_form=form))
+    db.session.commit()
     flash("Message sent.", "success")
     return redirect(url_for("referrals.detail", referral_id=referral.id) + "#messages")
 
@@ -214,7 +230,7 @@ def message(referral_id: int):
 def letter(referral_id: int):
     """A printable referral letter for the patient's file."""
     referral = get_referral_or_404(referral_id, current_user)
-    return render_template("referrals/letter.html", referral=referral, urgency_labels=service.URGENCY_LABELS)
+    return _committed(render_template("referrals/letter.html", referral=referral, urgency_labels=URGENCY_LABELS))
 
 
 @bp.route("/<int:referral_id>/edit", methods=["GET", "POST"])
@@ -223,10 +239,10 @@ def edit(referral_id: int):
     """Change a draft, then save it again or send it."""
     referral = get_referral_or_404(referral_id, current_user)
     if service.party_of(current_user, referral) != workflow.REFERRER:
-        abort(403)
+        _refuse(403)
     if referral.status != workflow.DRAFT:
         flash("This referral has been sent; it can no longer be edited.", "info")
-        return redirect(url_for("referrals.detail", referral_id=referral.id))
+        return _committed(redirect(url_for("referrals.detail", referral_id=referral.id)))
     form = _referral_form(obj=referral)
     if request.method == "GET":
         form.conditions.data = [c.slug for c in referral.conditions]
@@ -238,14 +254,14 @@ def edit(referral_id: int):
         service.update_draft(referral, current_user, _input_from(form, practitioner))
         if form.send.data:
             try:
-                service.transition(referral, current_user, workflow.REQUESTED)
+                service.make_move(referral, current_user, workflow.REQUESTED)
             except ReferralError as error:
-                flash(error.message, "warning")
-                return redirect(url_for("referrals.detail", referral_id=referral.id))
-            flash("Referral sent. The practitioner has been told by email.", "success")
+                flash(error.message, "warning")  # the draft's changes are kept
+            else:
+                flash("Referral sent. The practitioner has been told by email.", "success")
         else:
             flash("Draft saved.", "success")
-        return redirect(url_for("referrals.detail", referral_id=referral.id))
+        return _committed(redirect(url_for("referrals.detail", referral_id=referral.id)))
     status = 400 if form.is_submitted() else 200
     return render_template("referrals/new.html", form=form, practitioner=practitioner, referral=referral), status
 
@@ -256,11 +272,12 @@ def delete(referral_id: int):
     """Throw a draft away."""
     referral = get_referral_or_404(referral_id, current_user)
     if not DeleteDraftForm().validate():
-        abort(400, "The form expired. Please reload and try again.")
+        _refuse(400, "The form expired. Please reload and try again.")
     try:
         service.delete_draft(referral, current_user)
     except ReferralError as error:
-        abort(error.status, error.message)
+        _refuse(error.status, error.message)
+    db.session.commit()
     flash("Draft deleted.", "success")
     return redirect(url_for("referrals.index"))
 

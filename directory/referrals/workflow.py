@@ -28,6 +28,10 @@ STATUSES = (DRAFT, REQUESTED, RECEIVED, ACCEPTED, REJECTED, IN_PROGRESS, COMPLET
 HIDDEN_FROM_RECIPIENT = frozenset({DRAFT})
 FINAL = frozenset({REJECTED, COMPLETED, CANCELLED})
 
+# How soon the patient should be seen: the one list behind the form, the API and the emails.
+URGENCY_LABELS = {"routine": "Routine", "urgent": "Urgent", "asap": "As soon as possible"}
+URGENCIES = tuple(URGENCY_LABELS)
+
 STATUS_LABELS = {
     DRAFT: "Draft",
     REQUESTED: "Sent",

@@ -1,0 +1,273 @@
+"""Writing parsed CSV rows: practitioners created or updated by email, in one transaction.
+
+Importing the same file again updates, never duplicates: the file's locations replace the
+practitioner's, its conditions replace theirs, its credentials are added or updated (others
+are kept). A credential goes back to verification by the one rule of
+`directory.practitioners.rules` (a changed body, code, number, date or evidence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from directory.csv_io.format import CsvImportError, address_key, point
+from directory.csv_io.parser import ParsedRow, Reference, parse_csv
+from directory.extensions import db
+from directory.models import Certification, PracticeLocation, Practitioner, VerificationStatus
+from directory.practitioners import rules
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with dry_run, would do)."""
+
+    rows: int = 0
+    practitioners_created: int = 0
+    practitioners_updated: int = 0
+    practitioners_unchanged: int = 0
+    locations_created: int = 0
+    locations_updated: int = 0
+    locations_removed: int = 0
+    certifications_created: int = 0
+    certifications_updated: int = 0
+    certifications_verified: int = 0
+    dry_run: bool = False
+    changes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One paragraph for the command line or a flash message."""
+        verb = "Would import" if self.dry_run else "Imported"
+        return (
+            f"{verb} {self.rows} rows: practitioners {self.practitioners_created} created, "
+            f"{self.practitioners_updated} updated, {self.practitioners_unchanged} unchanged; "
+            f"locations {self.locations_created} created, {self.locations_updated} updated, "
+            f"{self.locations_removed} removed; certifications {self.certifications_created} created, "
+            f"{self.certifications_updated} updated, {self.certifications_verified} marked verified."
+        )
+
+
+def _location_key(loc: PracticeLocation) -> tuple:
+    address = address_key(loc.address, loc.city, loc.region, loc.postal_code, loc.country)
+    return address, point(loc.latitude, loc.longitude)
+
+
+def _group(rows: Iterable[ParsedRow]) -> dict[str, list[ParsedRow]]:
+    groups: dict[str, list[ParsedRow]] = {}
+    for row in rows:
+        groups.setdefault(row.email, []).append(row)
+    return groups
+
+
+def _existing(emails: list[str]) -> dict[str, Practitioner]:
+    """The practitioners already on file for these (lower-case) emails, with what the import compares."""
+    found: dict[str, Practitioner] = {}
+    for start in range(0, len(emails), 500):
+        query = (
+            select(Practitioner)
+            # Emails are stored lower-case: a plain comparison uses the unique index.
+            .where(Practitioner.email.in_(emails[start : start + 500]))
+            .options(
+                selectinload(Practitioner.locations),
+                selectinload(Practitioner.conditions),
+                selectinload(Practitioner.certifications),
+            )
+        )
+        found.update({p.email: p for p in db.session.execute(query).scalars()})
+    return found
+
+
+def _apply_practitioner(p: Practitioner, first: ParsedRow, rows: list[ParsedRow], ref: Reference) -> list[str]:
+    """Copy the file's practitioner fields; the names of the fields that changed."""
+    changed = []
+    conditions: list[str] = list(dict.fromkeys(slug for row in rows for slug in row.conditions))
+    wanted = {
+        "display_name": first.name,
+        "practice_name": first.practice_name,
+        "accepting_new_patients": first.accepting_new_patients,
+        "session_minutes": first.session_minutes,
+        "languages": rules.languages(";".join(first.languages)),
+        "phone": first.phone,
+        "website": first.website,
+        "published": True,
+    }
+    for attr, value in wanted.items():
+        if getattr(p, attr) != value:
+            setattr(p, attr, value)
+            changed.append(attr)
+    if {c.slug for c in p.conditions} != set(conditions):
+        p.conditions = sorted((ref.conditions[s] for s in conditions), key=lambda c: c.sort_order)
+        changed.append("conditions")
+    return changed
+
+
+def _pair_locations(p: Practitioner, rows: list[ParsedRow]) -> tuple[list, list[PracticeLocation]]:
+    """(row, location or None) pairs in file order, and the locations the file no longer has.
+
+    Matched by the same address and point first, then the same address (moved), then the same
+    point (renamed).
+    """
+    wanted: dict[tuple, ParsedRow] = {}
+    for row in rows:
+        wanted.setdefault(row.location_key, row)
+    unmatched = list(p.locations)
+    pairs: list[tuple[ParsedRow, PracticeLocation | None]] = []
+    for part in (slice(0, 2), slice(0, 1), slice(1, 2)):
+        for key, row in list(wanted.items()):
+            match = next((loc for loc in unmatched if _location_key(loc)[part] == key[part]), None)
+            if match is not None:
+                unmatched.remove(match)
+                pairs.append((row, match))
+                del wanted[key]
+    pairs.extend((row, None) for row in wanted.values())
+    pairs.sort(key=lambda pair: pair[0].line)
+    return pairs, unmatched
+
+
+def _apply_locations(p: Practitioner, rows: list[ParsedRow], report: ImportReport) -> tuple[int, int, int]:
+    """Make the practitioner's locations those of the file; (created, updated, removed)."""
+    pairs, unmatched = _pair_locations(p, rows)
+    created = updated = 0
+    for row, location in pairs:
+        values = {
+            "address": row.address,
+            "city": row.city,
+            "region": row.region,
+            "postal_code": row.postal_code,
+            "country": row.country,
+            "latitude": row.latitude,
+            "longitude": row.longitude,
+        }
+        if location is None:
+            p.locations.append(PracticeLocation(**values))
+            created += 1
+        elif any(getattr(location, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(location, k, v)
+            updated += 1
+    for location in unmatched:
+        p.locations.remove(location)
+    report.locations_created += created
+    report.locations_updated += updated
+    report.locations_removed += len(unmatched)
+    return created, updated, len(unmatched)
+
+
+def _pair_credentials(
+    p: Practitioner, wanted: dict[tuple[str, str], date | None], ref: Reference
+) -> list[tuple[str, str, date | None, Certification | None]]:
+    """The file's credentials with the certification each updates (None: a new one).
+
+    The same body and code first; then a credential of a body the practitioner holds one other,
+    unlisted credential of is a change of code (CST-T to CST-D), not a second credential.
+    """
+    body_slug = {b.id: slug for slug, b in ref.bodies.items()}
+    unmatched = {(body_slug.get(c.body_id, ""), c.credential): c for c in p.certifications}
+    pairs, new = [], []
+    for (slug, code), expires_on in wanted.items():
+        cert = unmatched.pop((slug, code), None)
+        (pairs if cert is not None else new).append((slug, code, expires_on, cert))
+    for slug, code, expires_on, _ in new:
+        others = [key for key in unmatched if key[0] == slug]
+        cert = unmatched.pop(others[0]) if others else None
+        pairs.append((slug, code, expires_on, cert))
+    return pairs
+
+
+def _apply_credentials(
+    p: Practitioner, rows: list[ParsedRow], ref: Reference, mark_verified: str | None, report: ImportReport
+) -> tuple[int, int, int]:
+    """Add or update the file's credentials; credentials not in the file are left alone."""
+    wanted = {(slug, code): expires_on for row in rows for slug, code, expires_on in row.credentials}
+    created = updated = verified = 0
+    for slug, code, expires_on, cert in _pair_credentials(p, wanted, ref):
+        if cert is None:
+            cert = Certification(body=ref.bodies[slug], credential=code, expires_on=expires_on)
+            cert.status = VerificationStatus.PENDING
+            p.certifications.append(cert)
+            created += 1
+        else:
+            before = rules.credential_facts(cert)
+            cert.credential, cert.expires_on = code, expires_on
+            if rules.needs_review(cert, before):
+                updated += 1
+                # The source named by mark_verified vouches for the new facts; otherwise they are checked again.
+                if not mark_verified:
+                    rules.review_if_changed(cert, before)
+        if mark_verified and not (
+            cert.status == VerificationStatus.VERIFIED and cert.verification_source == mark_verified
+        ):
+            cert.mark_verified(mark_verified)
+            verified += 1
+    report.certifications_created += created
+    report.certifications_updated += updated
+    report.certifications_verified += verified
+    return created, updated, verified
+
+
+def _import_practitioner(
+    email: str, group: list[ParsedRow], p: Practitioner | None, ref: Reference, mark_verified, report: ImportReport
+) -> None:
+    """Create or update one practitioner from their rows and add a line to the report."""
+    first = group[0]
+    is_new = p is None
+    if is_new:
+        p = Practitioner(email=email, display_name=first.name)
+        db.session.add(p)
+    changed = _apply_practitioner(p, first, group, ref)
+    loc_new, loc_changed, loc_removed = _apply_locations(p, group, report)
+    cert_new, cert_changed, cert_verified = _apply_credentials(p, group, ref, mark_verified, report)
+    if is_new:
+        report.practitioners_created += 1
+        report.changes.append(
+            f"line {first.line}: new practitioner {first.name} <{email}>: "
+            f"{loc_new} location(s), {cert_new} credential(s)"
+            + (f", {cert_verified} marked verified" if cert_verified else "")
+        )
+        return
+    parts = []
+    if changed:
+        parts.append("changed " + ", ".join(changed))
+    if loc_new or loc_changed or loc_removed:
+        parts.append(f"locations {loc_new} added, {loc_changed} updated, {loc_removed} removed")
+    if cert_new or cert_changed:
+        parts.append(f"credentials {cert_new} added, {cert_changed} updated")
+    if cert_verified:
+        parts.append(f"{cert_verified} credential(s) marked verified")
+    if parts:
+        report.practitioners_updated += 1
+        report.changes.append(f"line {first.line}: {first.name} <{email}>: " + "; ".join(parts))
+    else:
+        report.practitioners_unchanged += 1
+
+
+def import_rows(rows: list[ParsedRow], mark_verified: str | None = None, dry_run: bool = False) -> ImportReport:
+    """Add parsed rows to the session and flush; the caller commits (rolled back with dry_run or on any error)."""
+    report = ImportReport(rows=len(rows), dry_run=dry_run)
+    ref = Reference()
+    groups = _group(rows)
+    existing = _existing(list(groups))
+    try:
+        with db.session.no_autoflush:
+            for email, group in groups.items():
+                _import_practitioner(email, group, existing.get(email), ref, mark_verified, report)
+        db.session.flush()
+        if dry_run:
+            db.session.rollback()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report
+
+
+def import_practitioners(text: str, mark_verified: str | None = None, dry_run: bool = False) -> ImportReport:
+    """Validate and import a CSV text; CsvImportError (nothing written) on the first bad row."""
+    if mark_verified is not None:
+        mark_verified = mark_verified.strip()
+        if not mark_verified or len(mark_verified) > 200:
+            raise CsvImportError(1, "the verification source must be 1 to 200 characters")
+    return import_rows(parse_csv(text), mark_verified=mark_verified, dry_run=dry_run)

@@ -1,0 +1,237 @@
+"""The SQL of the search and the steps that run it.
+
+Candidates come from one covering composite B-tree index on practice locations (listed,
+latitude band, longitude, latitude, condition bits, practitioner, accepting, verified
+until, languages), on SQLite and PostgreSQL alike: a circle's bounding box is one short
+longitude range in each 0.1° band it spans, every filter is answered from the index, and
+the great-circle distance is computed in SQL. The count stops at SEARCH_COUNT_LIMIT (a
+city's tens of thousands cost more to count than they tell a patient). The page's rows come
+from a circle just big enough to hold them, found from the density and checked with bounded
+counts, with distance, grouping per practitioner (nearest location), sort and LIMIT in SQL.
+Each step is one statement built once and run with bound parameters; results are plain
+rows, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from flask import current_app
+from sqlalchemy import BigInteger, Date, Float, Integer, String, and_, bindparam, func, literal_column, or_, select
+
+from directory.extensions import db
+from directory.models import PracticeLocation
+from directory.models.base import today
+from directory.search.geometry import EARTH_RADIUS_KM, NO_BOX, bounding_box, inner_box, latitude_bands
+from directory.search.params import SearchQuery
+from directory.search.results import SearchResult, load_hits
+
+# On PostgreSQL a count reads at most this many locations per practitioner it may report.
+ROWS_PER_PRACTITIONER = 3
+# Counting stops past this many practitioners ("more than 1,000"); SEARCH_COUNT_LIMIT overrides.
+DEFAULT_COUNT_LIMIT = 1000
+LIKE_ESCAPE = "\\"
+
+
+def like_contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character backslash) that matches the text anywhere, wildcards taken literally.
+
+    SQLAlchemy's ``contains(value, autoescape=True)`` cannot serve here: it escapes a Python
+    string while the statement is built (given a bind parameter it raises "String value
+    expected when autoescape=True"), and the search statements are built once per shape and
+    run with the language as a bound parameter, so the value is escaped here, at each run.
+    Queries built per request (the admin lists) can use ``autoescape=True`` directly.
+    """
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def _distance_sql():
+    """Haversine distance in SQL from (:lat, :lon) to each location, in km (:cos_lat is cos(lat)).
+
+    The argument of asin never exceeds 1 here: candidates are at most a few hundred
+    km away, far from the antipode, so no clamp is needed.
+    """
+    loc = PracticeLocation.__table__.c
+    half_radian = math.pi / 360  # degrees to radians, halved
+    sin_half_dlat = func.sin((loc.latitude - bindparam("lat", type_=Float)) * half_radian)
+    sin_half_dlon = func.sin((loc.longitude - bindparam("lon", type_=Float)) * half_radian)
+    a = (
+        sin_half_dlat * sin_half_dlat
+        + bindparam("cos_lat", type_=Float) * func.cos(loc.latitude * (math.pi / 180)) * sin_half_dlon * sin_half_dlon
+    )
+    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
+
+
+@functools.cache
+def _statement(kind: str, dialect: str, antimeridian: bool, filters: tuple[str, ...]):
+    """The SQL of one kind of search step, built once per shape and run with bound parameters.
+
+    kind "count": how many practitioners are within :radius, counting no further than :cap + 1.
+    SQLite streams DISTINCT, so it stops once it has seen :cap + 1 practitioners; PostgreSQL
+    sorts or hashes the whole input of a DISTINCT, so there the count reads at most
+    ROWS_PER_PRACTITIONER locations per practitioner it may report (and says whether it did).
+    kind "page": the :limit nearest practitioners within :radius, (pid, distance), nearest first.
+    Every candidate and every filter comes from the covering index (listed, band, longitude,
+    latitude, condition bits, practitioner, accepting, verified until, languages), on SQLite
+    and PostgreSQL alike: one longitude range in each 0.1° latitude band of the circle's
+    bounding box. A count needs no distance for the points in the circle's inscribed box.
+    """
+    loc = PracticeLocation.__table__.c
+    distance = _distance_sql()
+    within = distance <= bindparam("radius", type_=Float)
+    if kind == "count":
+        inside = and_(
+            loc.latitude.between(bindparam("in_lat_lo", type_=Float), bindparam("in_lat_hi", type_=Float)),
+            loc.longitude.between(bindparam("in_lon_lo", type_=Float), bindparam("in_lon_hi", type_=Float)),
+        )
+        within = or_(inside, within)
+    longitude = loc.longitude.between(bindparam("lon_lo", type_=Float), bindparam("lon_hi", type_=Float))
+    if antimeridian:
+        longitude = or_(
+            longitude, loc.longitude.between(bindparam("lon_lo2", type_=Float), bindparam("lon_hi2", type_=Float))
+        )
+    mask = bindparam("mask", type_=BigInteger)
+    where = [
+        loc.listed.is_(True),
+        loc.band.in_(bindparam("bands", expanding=True)),
+        longitude,
+        loc.latitude.between(bindparam("lat_lo", type_=Float), bindparam("lat_hi", type_=Float)),
+        loc.condition_bits.op("&")(mask) == mask,
+        within,
+    ]
+    if kind == "count":
+        stmt = select(loc.practitioner_id)
+    else:
+        stmt = select(loc.practitioner_id.label("pid"), func.min(distance).label("distance"))
+    stmt = stmt.where(*where)
+    if "accepting" in filters:
+        stmt = stmt.where(loc.accepting.is_(True))
+    if "verified" in filters:
+        stmt = stmt.where(loc.verified_until >= bindparam("today", type_=Date))
+    if "language" in filters:
+        stmt = stmt.where(loc.languages.like(bindparam("language", type_=String), escape=LIKE_ESCAPE))
+    cap = bindparam("cap", type_=Integer)
+    if kind == "count" and dialect == "postgresql":
+        rows = stmt.limit(cap * ROWS_PER_PRACTITIONER).subquery()
+        return select(func.count(rows.c.practitioner_id.distinct()), func.count() >= cap * ROWS_PER_PRACTITIONER)
+    if kind == "count":
+        return select(func.count(), func.count() > cap).select_from(stmt.distinct().limit(cap + 1).subquery())
+    return (
+        stmt.group_by(loc.practitioner_id)
+        .order_by(literal_column("distance"), loc.practitioner_id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+class _Search:
+    """One search's SQL steps: the statement shapes and the parameters for a radius."""
+
+    def __init__(self, query: SearchQuery) -> None:
+        self.query = query
+        self.dialect = db.session.get_bind().dialect.name
+        filters = []
+        self.base = {
+            "lat": query.latitude,
+            "lon": query.longitude,
+            "cos_lat": math.cos(math.radians(query.latitude)),
+            "mask": query.condition_mask,
+        }
+        if query.accepting_only:
+            filters.append("accepting")
+        if query.language:
+            filters.append("language")
+            # The index holds the languages lower-cased.
+            self.base["language"] = like_contains_pattern(query.language.lower())
+        if query.verified_only:
+            filters.append("verified")
+            self.base["today"] = today()
+        self.filters = tuple(filters)
+
+    def _run(self, kind: str, radius_km: float, **extra):
+        lat, lon = self.query.latitude, self.query.longitude
+        min_lat, max_lat, lon_ranges = bounding_box(lat, lon, radius_km)
+        params = dict(
+            self.base,
+            radius=radius_km,
+            bands=latitude_bands(min_lat, max_lat),
+            lat_lo=min_lat,
+            lat_hi=max_lat,
+            lon_lo=lon_ranges[0][0],
+            lon_hi=lon_ranges[0][1],
+            **extra,
+        )
+        if len(lon_ranges) > 1:
+            params.update(lon_lo2=lon_ranges[1][0], lon_hi2=lon_ranges[1][1])
+        if kind == "count":
+            box = inner_box(lat, lon, radius_km) or NO_BOX
+            params.update(in_lat_lo=box[0], in_lat_hi=box[1], in_lon_lo=box[2], in_lon_hi=box[3])
+        return db.session.execute(_statement(kind, self.dialect, len(lon_ranges) > 1, self.filters), params)
+
+    def count(self, radius_km: float, cap: int) -> tuple[int, bool]:
+        """(practitioners within radius_km, whether that is all of them), counting little past cap.
+
+        When it is not all of them, the number is a lower bound (at least cap, unless many
+        practitioners have several locations in the circle).
+        """
+        count, more = self._run("count", radius_km, cap=cap).one()
+        return count, not more
+
+    def nearest(self, radius_km: float, limit: int) -> list:
+        """The `limit` nearest practitioners within radius_km: (pid, distance), nearest first."""
+        return self._run("page", radius_km, limit=limit).all()
+
+
+def count_limit() -> int:
+    """Counting stops here: past it a search says "more than" (SEARCH_COUNT_LIMIT, default 1,000)."""
+    limit = current_app.config.get("SEARCH_COUNT_LIMIT", DEFAULT_COUNT_LIMIT) if current_app else DEFAULT_COUNT_LIMIT
+    return max(1, int(limit))
+
+
+def _page_radius(search: _Search, wanted: int, count: int, exact: bool) -> float:
+    """A radius whose circle holds at least `wanted` practitioners but not many more.
+
+    The nearest `wanted` inside such a circle are the nearest overall, and finding them there
+    costs little. In a crowded city the asked circle holds tens of thousands: it shrinks by the
+    density (count over area) until a bounded count, which costs little too, says the circle
+    holds a cheap page's worth. Falls back to the smallest circle known to hold `wanted`.
+    """
+    radius = search.query.radius_km
+    # Sorting this many costs little; counts here stop past it (they tell "too many" from
+    # "enough", and the density).
+    enough = max(4 * wanted, 100)
+    if not exact and enough > count_limit():
+        count, exact = search.count(radius, enough)
+    if exact and count <= enough:
+        return radius
+    high, n_high = radius, count  # high holds at least n_high practitioners
+    for _ in range(8):
+        r = high * min(0.5, math.sqrt(2 * wanted / max(n_high, 1)))
+        n, exact = search.count(r, enough)
+        if n >= wanted:
+            if exact and n <= enough:
+                return r
+            high, n_high = r, n
+            continue
+        if not exact:  # many locations, few practitioners: keep to what is known
+            break
+        # The crowd thins out here: one guess between r and high from r's density.
+        r = min(r * math.sqrt(2 * wanted / max(n, 1)), high * 0.8)
+        return r if search.count(r, enough)[0] >= wanted else high
+    return high
+
+
+def search_practitioners(query: SearchQuery) -> SearchResult:
+    """Practitioners within the radius, nearest first, one page of them."""
+    search = _Search(query)
+    limit = count_limit()
+    count, exact = search.count(query.radius_km, limit)
+    if count > limit:
+        count, exact = limit, False
+    offset = (query.page - 1) * query.per_page
+    rows: list = []
+    if offset < count or not exact:
+        wanted = offset + query.per_page
+        rows = search.nearest(_page_radius(search, wanted, count, exact), wanted)[offset:]
+    return SearchResult(query=query, count=count, hits=load_hits(query, rows), count_exact=exact)
