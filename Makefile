@@ -15,6 +15,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(FLASK) geodata build
 	touch $@
 
 ## run: set up, migrate, seed demo data when empty, deliver mail in the background, serve on :5000

@@ -55,6 +55,9 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         database.configure_engine(db.engine)
     from directory import auth  # noqa: F401  (registers the user loader)
+    from directory.geocoding import prepare_geocoder
+
+    prepare_geocoder(app.config)  # place data opened now, not on the first search
 
 
 def register_converters(app: Flask) -> None:

@@ -99,8 +99,9 @@ def register(app: Flask) -> None:
     """Add the commands of every area to the app's CLI."""
     from directory.accounts.commands import COMMANDS as account_commands
     from directory.admin.commands import COMMANDS as admin_commands
+    from directory.geocoding.commands import COMMANDS as geodata_commands
     from directory.referrals.commands import COMMANDS as referral_commands
 
     own = [send_mail_command, import_practitioners_command, export_practitioners_command, seed_demo_command]
-    for command in [*own, *account_commands, *referral_commands, *admin_commands]:
+    for command in [*own, *account_commands, *referral_commands, *admin_commands, *geodata_commands]:
         app.cli.add_command(command)

@@ -72,6 +72,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _build(message: OutboxMessage) -> EmailMessage:
+    """The email of an outbox message: plain text, with the HTML version as an alternative."""
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.recipient
@@ -86,6 +87,7 @@ def _build(message: OutboxMessage) -> EmailMessage:
 
 
 def _connect() -> smtplib.SMTP:
+    """A signed-in connection to the configured SMTP server (SSL, STARTTLS or plain)."""
     config = current_app.config
     timeout = config["MAIL_TIMEOUT"]
     if config["MAIL_USE_SSL"]:
@@ -103,21 +105,7 @@ def _connect() -> smtplib.SMTP:
 
 def deliver_due(limit: int = 100) -> tuple[int, int]:
     """Send the messages that are due; returns (sent, failed). Safe to run concurrently."""
-    now = utcnow()
-    due = (
-        db.session.execute(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.next_attempt_at <= now,
-                OutboxMessage.attempts < MAX_ATTEMPTS,
-            )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-        .scalars()
-        .all()
-    )
+    due = _due_ids(limit)
     if not due:
         return 0, 0
     smtp = None
@@ -125,43 +113,81 @@ def deliver_due(limit: int = 100) -> tuple[int, int]:
         try:
             smtp = _connect()
         except (OSError, smtplib.SMTPException) as error:
-            for message_id in due:
-                message = db.session.get(OutboxMessage, message_id)
-                if message is not None and message.sent_at is None:
-                    _failed(message, error)
-            db.session.commit()
-            log.warning("SMTP server unreachable (%s); %d messages wait", error, len(due))
+            _fail_all(due, error)
             return 0, len(due)
     sent = failed = 0
     try:
         for message_id in due:
-            if not _claim(message_id):
-                continue  # another sender took it, or it was sent meanwhile
-            message = db.session.get(OutboxMessage, message_id)
-            try:
-                if smtp is None:
-                    log.info(
-                        "Mail (no MAIL_SERVER set) to %s: %s\n%s", message.recipient, message.subject, message.text_body
-                    )
-                else:
-                    smtp.send_message(_build(message))
-            except (OSError, smtplib.SMTPException) as error:
-                _failed(message, error)
-                failed += 1
-            else:
-                message.sent_at = utcnow()
-                message.attempts += 1
-                message.last_error = ""
+            delivered = _deliver_one(smtp, message_id)
+            if delivered is True:
                 sent += 1
-            # Commit each message as it goes, so a crash never sends one twice.
-            db.session.commit()
+            elif delivered is False:
+                failed += 1
     finally:
-        if smtp is not None:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
+        _quit(smtp)
     return sent, failed
+
+
+def _due_ids(limit: int) -> list[int]:
+    """The ids of up to `limit` unsent messages whose next attempt is due, oldest first."""
+    now = utcnow()
+    stmt = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(db.session.execute(stmt).scalars().all())
+
+
+def _fail_all(due: list[int], error: Exception) -> None:
+    """The SMTP server could not be reached: every due message counts one failed attempt."""
+    for message_id in due:
+        message = db.session.get(OutboxMessage, message_id)
+        if message is not None and message.sent_at is None:
+            _failed(message, error)
+    db.session.commit()
+    log.warning("SMTP server unreachable (%s); %d messages wait", error, len(due))
+
+
+def _deliver_one(smtp: smtplib.SMTP | None, message_id: int) -> bool | None:
+    """Claim and send one message: True when sent, False when it failed, None when not ours.
+
+    Without an SMTP connection (no MAIL_SERVER) the message goes to the log.
+    """
+    if not _claim(message_id):
+        return None  # another sender took it, or it was sent meanwhile
+    message = db.session.get(OutboxMessage, message_id)
+    try:
+        if smtp is None:
+            log.info("Mail (no MAIL_SERVER set) to %s: %s\n%s", message.recipient, message.subject, message.text_body)
+        else:
+            smtp.send_message(_build(message))
+    except (OSError, smtplib.SMTPException) as error:
+        _failed(message, error)
+        delivered = False
+    else:
+        message.sent_at = utcnow()
+        message.attempts += 1
+        message.last_error = ""
+        delivered = True
+    # Commit each message as it goes, so a crash never sends one twice.
+    db.session.commit()
+    return delivered
+
+
+def _quit(smtp: smtplib.SMTP | None) -> None:
+    """Close the SMTP connection, ignoring a server that has already gone."""
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
 
 
 def _claim(message_id: int) -> bool:

@@ -55,7 +55,10 @@ def test_operations_keep_their_ids_and_say_which_need_a_bearer_token(client):
             if method not in METHODS:
                 continue  # the path's own "parameters"
             ids[(path, method)] = operation["operationId"]
-            if path.startswith("/referrals") or path == "/me":
+            if path.startswith("/referrals/{referral_id}"):
+                # A token says who asks; without one the answer is a stranger's 404.
+                assert operation["security"] == [{"bearerAuth": []}, {}], path
+            elif path.startswith("/referrals") or path == "/me":
                 assert operation["security"] == [{"bearerAuth": []}], path
             else:
                 assert operation["security"] == [], path
@@ -183,6 +186,10 @@ def test_the_documented_search_limits_are_the_parsers_own(client):
     # Every documented maximum is accepted by parse_search_args, and one past it refused.
     for name in ("page", "per_page"):
         top = query_parameter(doc, "/practitioners", name)["maximum"]
+        if name == "page":  # no search here has that many pages: the top one is past the last, not too large
+            error = lambda page: client.get(f"{API_PREFIX}/practitioners", query_string={**here, "page": page}).json  # noqa: E731
+            assert "past the last page" in error(top)["error"] and error(top + 1) == {"error": "page is too large"}
+            continue
         assert (answer(**{name: top}), answer(**{name: top + 1})) == (200, 400), name
     assert (answer(radius_km=radius["maximum"]), answer(radius_km=radius["maximum"] + 1)) == (200, 400)
     language = query_parameter(doc, "/practitioners", "language")["maxLength"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -27,6 +28,8 @@ PATIENT = {
 def _send(client, practitioner_id: int, data: dict, **kwargs):
     """Open the profile and send its enquiry form, hidden fields included, as a browser does."""
     page = client.get(f"/practitioners/{practitioner_id}").get_data(as_text=True)
+    if 'id="enquiry-sent"' in page:  # the thank-you for the last message shows once, then the form again
+        page = client.get(f"/practitioners/{practitioner_id}").get_data(as_text=True)
     started = page.split('id="enquiry-started" name="started" type="hidden" value="')[1].split('"')[0]
     payload = {"csrf_token": csrf_token_from(page), "started": started, **data}
     return client.post(f"/practitioners/{practitioner_id}/enquiry", data=payload, **kwargs)
@@ -138,7 +141,10 @@ def test_a_missing_forged_or_foreign_start_time_is_refused(app, client, practiti
     payload = {"csrf_token": csrf_token_from(page), **PATIENT, "started": started}
     time.sleep(1.1)
     response = client.post(f"/practitioners/{profile_id}/enquiry", data=payload)
-    assert response.status_code == 400 and "reload the page" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Your message is kept: please send it again" in html
+    assert "My jaw clicks when I chew" in html  # the message is kept, in a freshly stamped form
+    assert f'name="started" type="hidden" value="{started}"' not in html
     assert _count(Enquiry) == 0
 
 
@@ -182,9 +188,90 @@ def test_enquiries_are_rate_limited_per_address(limited_app):
     assert _send(spammer, profile_id, PATIENT).status_code == 302
     assert _send(spammer, profile_id, PATIENT).status_code == 302
     third = _send(spammer, profile_id, PATIENT)
-    assert third.status_code == 429 and "Too many attempts" in third.get_data(as_text=True)
+    assert third.status_code == 429 and "Too many messages" in third.get_data(as_text=True)
     assert _count(Enquiry) == 2
     neighbour = limited_app.test_client()
     neighbour.environ_base["REMOTE_ADDR"] = "192.0.2.20"
     assert _send(neighbour, profile_id, PATIENT).status_code == 302
     assert _count(Enquiry) == 3
+
+
+def _section(html: str) -> str:
+    """The enquiry section of a profile page."""
+    return html.split('<section id="enquiry"')[1].split("</section>")[0]
+
+
+def test_the_form_posts_to_its_own_section_so_every_answer_opens_there(client, practitioner_user):
+    html = client.get(f"/practitioners/{practitioner_user.practitioner.id}").get_data(as_text=True)
+    assert f'action="/practitioners/{practitioner_user.practitioner.id}/enquiry#enquiry"' in _section(html)
+
+
+def test_a_refused_message_opens_at_a_summary_above_the_form_with_the_text_kept(client, practitioner_user):
+    response = _send(client, practitioner_user.practitioner.id, {**PATIENT, "email": "paula@", "consent": ""})
+    section = _section(response.get_data(as_text=True))
+    assert response.status_code == 400
+    summary = section.split('id="enquiry-problem"')[1].split("</div>")[0]
+    assert "Your message was not sent" in summary
+    assert 'href="#enquiry-email"' in summary and 'href="#enquiry-consent"' in summary
+    assert section.index('id="enquiry-problem"') < section.index("<form")
+    assert "My jaw clicks when I chew. Could you help" in section and 'value="Paula Patient"' in section
+
+
+def test_after_sending_the_thank_you_replaces_the_form_once(client, practitioner_user):
+    profile_id = practitioner_user.practitioner.id
+    response = _send(client, profile_id, PATIENT)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/practitioners/{profile_id}#enquiry")
+    section = _section(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert 'id="enquiry-sent"' in section and "Your message was sent to Pat Practitioner" in section
+    assert "<form" not in section  # no empty form inviting a second send
+    again = _section(client.get(f"/practitioners/{profile_id}").get_data(as_text=True))
+    assert "<form" in again and 'id="enquiry-sent"' not in again
+
+
+def test_the_thank_you_shows_only_on_the_profile_written_to(client, practitioner_user):
+    _send(client, practitioner_user.practitioner.id, PATIENT)
+    other = PractitionerFactory()
+    section = _section(client.get(f"/practitioners/{other.id}").get_data(as_text=True))
+    assert 'id="enquiry-sent"' not in section and "<form" in section
+
+
+@pytest.fixture
+def hourly_limited_app(database_url, tmp_path):
+    """The app with the default enquiry limit on: five enquiries an hour per address."""
+    app = create_app({**base_config(database_url, str(tmp_path)), "RATELIMIT_ENABLED": True})
+    assert app.config["ENQUIRY_RATE_LIMIT"] == "5 per hour"
+    with app.app_context():
+        reset_database()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_only_sent_enquiries_count_toward_the_limit(hourly_limited_app):
+    profile_id = PractitionerFactory().id
+    patient = hourly_limited_app.test_client()
+    for _ in range(5):  # five slips of the keyboard: refused, and not counted
+        assert _send(patient, profile_id, {**PATIENT, "email": "paula@example"}).status_code == 400
+    for _ in range(5):
+        assert _send(patient, profile_id, PATIENT).status_code == 302
+    assert _count(Enquiry) == 5
+    sixth = _send(patient, profile_id, {**PATIENT, "message": "One more question: is there parking near you?"})
+    assert sixth.status_code == 429 and _count(Enquiry) == 5
+
+
+def test_a_message_past_the_limit_comes_back_with_its_text_and_a_way_back(limited_app):
+    profile = PractitionerFactory(phone="+1 303 555 0100")
+    patient = limited_app.test_client()
+    _send(patient, profile.id, PATIENT)
+    _send(patient, profile.id, PATIENT)
+    third = _send(patient, profile.id, {**PATIENT, "message": "A third note: do you see children as well?"})
+    html = third.get_data(as_text=True)
+    assert third.status_code == 429 and int(third.headers["Retry-After"]) > 0
+    section = _section(html)
+    summary = section.split('id="enquiry-problem"')[1].split("</div>")[0]
+    assert "was not sent" in summary and re.search(r"send it again in about \d+ minutes?", summary)
+    assert "555 0100" in summary  # another way to reach the practitioner now
+    assert f'href="/practitioners/{profile.id}"' in summary  # back to the profile, not a re-post
+    assert "A third note: do you see children as well?" in section and 'value="Paula Patient"' in section
+    assert "<h1 " in html and profile.display_name in html  # the whole profile, not a bare error page
+    assert _count(Enquiry) == 2

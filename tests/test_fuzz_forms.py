@@ -164,7 +164,7 @@ def form_fields(html: str, action: str) -> list[str]:
             continue
         found = ACTION_RE.search(form)
         target = found.group(1) if found else ""
-        if target in ("", action) or target.split("?")[0] == action:
+        if target in ("", action) or target.split("#")[0].split("?")[0] == action:
             names = [n for n in NAME_RE.findall(form) if n != "csrf_token"]
             if target or names:
                 return list(dict.fromkeys(names))

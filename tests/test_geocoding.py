@@ -241,3 +241,43 @@ def test_practitioner_moving_a_location_to_a_known_address_gets_the_services_coo
     assert response.status_code == 302
     location = db.session.get(PracticeLocation, location_id)
     assert (location.address, location.latitude, location.longitude) == ("1800 Broadway", 40.0186, -105.2787)
+
+
+# --- Place data is opened when the app starts, not on the first search -----------------------
+
+
+def test_place_data_is_opened_when_the_app_starts(database_url, tmp_path, monkeypatch):
+    from directory import create_app
+    from directory.geocoding import selection, store
+    from tests.conftest import base_config
+
+    monkeypatch.setattr(store, "_store", None)
+    monkeypatch.setattr(selection, "_offline", None)
+    create_app(base_config(database_url, str(tmp_path)))
+    assert store._store is not None and store._store.path.exists()
+    assert selection._offline is not None
+
+
+def test_an_online_geocoder_opens_no_place_data_at_start(database_url, tmp_path, monkeypatch):
+    from directory import create_app
+    from directory.geocoding import selection, store
+    from tests.conftest import base_config
+
+    monkeypatch.setattr(store, "_store", None)
+    monkeypatch.setattr(selection, "_offline", None)
+    create_app({**base_config(database_url, str(tmp_path)), "GEOCODER": "tests.fake_geocoder:FakeOnlineGeocoder"})
+    assert store._store is None and selection._offline is None
+
+
+def test_a_missing_store_is_built_from_the_installed_packages(tmp_path, monkeypatch):
+    """A new version of a data package (or a first start) builds the store anew, offline."""
+    from directory.geocoding import store
+
+    monkeypatch.setattr(store, "_load_cities", lambda conn: {})  # world cities: seconds, not needed here
+    monkeypatch.setenv("GAZETTEER_DIR", str(tmp_path))
+    monkeypatch.setattr(store, "_store", None)
+    path = store.build_store(store.store_path(), countries=("IS",))
+    assert path.parent == tmp_path and not list(tmp_path.glob("*.partial"))
+    codes = store.Store(path)
+    assert codes.postcodes("101")[0]["cc"] == "IS" and codes.postcodes("80302")[0]["place"] == "Boulder"
+    assert codes.postcodes("SW1A") == []  # only the countries asked for

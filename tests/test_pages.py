@@ -80,10 +80,50 @@ def test_a_yes_no_parameter_with_stray_whitespace_is_refused(client):
     assert response.get_json() == {"error": "verified must be 1 or 0"}
 
 
-@pytest.mark.parametrize("postcode", ["SW1A 1AA", "m1 1ae", "EH1"])
-def test_a_uk_postcode_gets_a_hint_to_search_by_town(client, postcode):
-    response = client.get("/search", query_string={"near": postcode})
-    assert response.status_code == 400
-    assert "UK postcodes are not in our place list yet" in response.get_data(as_text=True)
-    api = client.get("/api/v1/practitioners", query_string={"near": postcode})
-    assert api.status_code == 400 and "try the town instead" in api.get_json()["error"].lower()
+def _words(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_home_page_introduces_craniosacral_therapy_honestly(client):
+    """A patient reads what CST is, what a session is like, what the research says and how to choose."""
+    html = client.get("/").get_data(as_text=True)
+    main = _words(html.split('<main id="main"', 1)[1].split("</main>", 1)[0])
+    for point in (
+        "gentle, hands-on approach",
+        "very light touch",
+        "1970s by John Upledger, an osteopathic physician",
+        "migraines and headaches",
+        "chronic neck and back pain",
+        "fibromyalgia",
+        "TMJ",
+        "stress and tension",
+        "quiet setting",
+        "fully clothed",
+        "treatment table",
+        "30 to 60 minutes",
+        "weekly, others monthly",
+        "Research on craniosacral therapy is limited and mixed",
+        "does not replace medical care",
+        "Talk with your own healthcare provider first",
+        "Comprehensive training",
+        "Certification by a reputable body",
+        "recommendation from a healthcare provider",
+    ):
+        assert point in main, point
+    assert 'href="/how-we-verify"' in html
+    assert not re.search(r"\b(cures?|cured|treats?|treated|heals?)\b", main, re.I)
+
+
+@pytest.mark.parametrize("path", ["/", "/search", "/about/choosing-a-practitioner", "/how-we-verify"])
+def test_no_patient_page_claims_that_cst_cures_or_treats(client, path):
+    """Only disclaimers may use the words: "not a claim that ... treats or cures", "no promise ... treat or cure"."""
+    words = _words(client.get(path).get_data(as_text=True))
+    for disclaimer in ("treats or cures", "treat or cure"):
+        words = words.replace(disclaimer, "")
+    assert not re.search(r"\b(cures?|treats)\b", words, re.I)
+
+
+def test_home_page_filters_go_with_the_search(client):
+    html = client.get("/").get_data(as_text=True)
+    form = html.split('id="search-form"', 1)[1].split("</form>", 1)[0]
+    assert 'name="condition"' in form and 'name="verified"' in form and "<summary" in form

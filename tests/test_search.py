@@ -330,7 +330,7 @@ def test_count_stops_at_the_limit_and_every_page_stays_exact(app, client):
         assert data["count"] == min(len(expected), 10), case
         assert data["count_exact"] is (len(expected) <= 10), case
     page = client.get("/search", query_string={"lat": 45.0, "lon": 7.0, "radius": 100})
-    assert "More than 10 practitioners within 100 km" in page.get_data(as_text=True)
+    assert "More than 10 practitioners near your location, within 100 km" in page.get_data(as_text=True)
     page = client.get("/search", query_string={"lat": 46.5, "lon": 8.5, "radius": 30})
     assert "More than" not in page.get_data(as_text=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, TelField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, StringField, TelField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from directory.accounts import emails
@@ -64,7 +64,10 @@ class SignupForm(NewPasswordMixin, FlaskForm):
     password = _new_password_field()
     role = RadioField(
         "I am",
-        choices=[("practitioner", "a craniosacral therapy practitioner"), ("provider", "a healthcare provider")],
+        choices=[
+            SelectChoice("practitioner", "a craniosacral therapy practitioner"),
+            SelectChoice("provider", "a healthcare provider"),
+        ],
         validators=[InputRequired(message="Choose practitioner or healthcare provider.")],
     )
     name = StringField("Your full name", validators=[Optional(), Length(max=120)], render_kw={"autocomplete": "name"})

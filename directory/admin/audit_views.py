@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask import render_template, request
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from directory.admin.forms import AuditFilterForm
 from directory.admin.views import bp
@@ -15,9 +16,9 @@ from directory.models import AuditLog
 PER_PAGE = 50
 
 
-def _choices(column) -> list[tuple[str, str]]:
+def _choices(column) -> list[SelectChoice]:
     values = db.session.execute(select(column).distinct().where(column != "").order_by(column)).scalars().all()
-    return [("", "Any")] + [(v, v) for v in values]
+    return [SelectChoice("", "Any")] + [SelectChoice(v) for v in values]
 
 
 @bp.get("/audit")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from directory.admin import bulk
 from directory.admin.forms import BulkApplyForm, BulkRegisterForm
@@ -17,7 +18,8 @@ from directory.models import CertifyingBody
 def _register_form() -> BulkRegisterForm:
     form = BulkRegisterForm()
     form.body.choices = [
-        (b.id, b.name) for b in db.session.execute(select(CertifyingBody).order_by(CertifyingBody.name)).scalars()
+        SelectChoice(b.id, b.name)
+        for b in db.session.execute(select(CertifyingBody).order_by(CertifyingBody.name)).scalars()
     ]
     return form
 

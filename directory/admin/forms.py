@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
 
 VERIFICATION_METHODS = [
-    ("register checked", "Register checked"),
-    ("certificate inspected", "Certificate inspected"),
-    ("body contacted", "Certifying body contacted"),
+    SelectChoice("register checked", "Register checked"),
+    SelectChoice("certificate inspected", "Certificate inspected"),
+    SelectChoice("body contacted", "Certifying body contacted"),
 ]
 
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case letters, digits and single hyphens.")
@@ -105,7 +105,12 @@ class UserSearchForm(FlaskForm):
     q = StringField("Name or email", validators=[Optional(), Length(max=200)])
     role = SelectField(
         "Role",
-        choices=[("", "Any"), ("practitioner", "Practitioner"), ("provider", "Provider"), ("admin", "Admin")],
+        choices=[
+            SelectChoice("", "Any"),
+            SelectChoice("practitioner", "Practitioner"),
+            SelectChoice("provider", "Provider"),
+            SelectChoice("admin", "Admin"),
+        ],
         validators=[Optional()],
     )
 
@@ -120,10 +125,10 @@ class PractitionerSearchForm(FlaskForm):
     state = SelectField(
         "State",
         choices=[
-            ("", "Any"),
-            ("published", "Published"),
-            ("unpublished", "Unpublished"),
-            ("suspended", "Suspended"),
+            SelectChoice("", "Any"),
+            SelectChoice("published", "Published"),
+            SelectChoice("unpublished", "Unpublished"),
+            SelectChoice("suspended", "Suspended"),
         ],
         validators=[Optional()],
     )

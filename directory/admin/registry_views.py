@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from directory.admin import taxonomy
 from directory.admin.forms import (
@@ -38,7 +39,7 @@ def _render_conditions(add_form=None, row_forms: dict | None = None, status: int
             row_forms.get(("rename", c.id)) or RenameConditionForm(formdata=None, name=c.name), f"n{c.id}"
         )
         merge = with_unique_ids(row_forms.get(("merge", c.id)) or MergeConditionForm(formdata=None), f"m{c.id}")
-        merge.target.choices = [(o.id, o.name) for o in conditions if o.id != c.id]
+        merge.target.choices = [SelectChoice(o.id, o.name) for o in conditions if o.id != c.id]
         rows.append((c, usage.get(c.id, 0), rename, merge))
     return render_template(
         "admin/conditions.html", rows=rows, add_form=add_form or ConditionForm(formdata=None)
@@ -91,7 +92,7 @@ def merge_condition(condition_id: int):
     """Merge a condition into another: practitioners and referrals move to the target."""
     source = db.get_or_404(Condition, condition_id)
     form = MergeConditionForm()
-    form.target.choices = [(c.id, c.name) for c in all_conditions() if c.id != source.id]
+    form.target.choices = [SelectChoice(c.id, c.name) for c in all_conditions() if c.id != source.id]
     if form.validate_on_submit():
         target = db.session.get(Condition, form.target.data)
         name = source.name

@@ -20,6 +20,10 @@ from directory.api.schemas import ErrorSchema
 API_PREFIX = "/api/v1"
 JSON_OBJECT = "Send a JSON object with Content-Type: application/json."
 BEARER = [{"bearerAuth": []}]
+# A referral's own routes: a bearer token (or the site's session cookie) says who asks, and a
+# caller who is not a party, with or without credentials, gets the same 404 (README, Referrals).
+# So the token is optional in OpenAPI's sense: `{}` says the route also answers without one.
+BEARER_OR_HIDDEN = [{"bearerAuth": []}, {}]
 # Answers any operation may give besides its own.
 COMMON_ERRORS = {405: "Method not allowed", 429: "Too many requests"}
 DESCRIPTION = (
@@ -110,12 +114,24 @@ def openapi_document(app: Flask) -> dict:
     return app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
 
 
-def operation(blueprint: ApiBlueprint, operation_id: str, *, token: bool = False, errors: dict[int, str] | None = None):
-    """Document a view: its operationId, whether it needs a bearer token, and its refusals."""
+def operation(
+    blueprint: ApiBlueprint,
+    operation_id: str,
+    *,
+    token: bool = False,
+    hidden_without_token: bool = False,
+    errors: dict[int, str] | None = None,
+):
+    """Document a view: its operationId, whether it needs a bearer token, and its refusals.
+
+    `hidden_without_token`: the route reads a token when one is sent, and answers a caller
+    without one (or who may not see the record) 404, like any stranger.
+    """
+    security = BEARER_OR_HIDDEN if hidden_without_token else BEARER if token else []
 
     def decorator(view):
         for status, description in {**(errors or {}), **COMMON_ERRORS}.items():
             view = blueprint.alt_response(status, schema=ErrorSchema, description=description)(view)
-        return blueprint.doc(operationId=operation_id, security=BEARER if token else [])(view)
+        return blueprint.doc(operationId=operation_id, security=security)(view)
 
     return decorator

@@ -114,7 +114,7 @@ def list_referrals(args: dict):
 
 
 @bp.get("/referrals/<int:referral_id>")
-@operation(bp, "getReferral", token=True, errors={**NEED_TOKEN, **HIDDEN})
+@operation(bp, "getReferral", hidden_without_token=True, errors={**NEED_TOKEN, **HIDDEN})
 @_with_referral(mark_read=True)
 @bp.response(200, ReferralSchema, description="The referral")
 def get_referral(referral, user):
@@ -127,7 +127,7 @@ def get_referral(referral, user):
 @operation(
     bp,
     "transitionReferral",
-    token=True,
+    hidden_without_token=True,
     errors={
         400: "Bad input",
         **NEED_TOKEN,
@@ -159,7 +159,7 @@ def move_referral(move: dict, referral, user):
 
 
 @bp.get("/referrals/<int:referral_id>/fhir")
-@operation(bp, "getReferralFhir", token=True, errors={**NEED_TOKEN, **HIDDEN})
+@operation(bp, "getReferralFhir", hidden_without_token=True, errors={**NEED_TOKEN, **HIDDEN})
 @_with_referral(mark_read=True)
 @bp.alt_response(200, schema=FhirBundleSchema, content_type="application/fhir+json", success=True)
 @bp.alt_response(200, schema=FhirBundleSchema, description="A FHIR R4 Bundle", success=True)

@@ -126,8 +126,23 @@ class PractitionerSummarySchema(Schema):
     url = SiteUrl("public.profile", "practitioner_id", attribute="practitioner.id")
 
 
+class PlaceSchema(Schema):
+    """A place a search was centred on, or another place the same words could mean."""
+
+    name = fields.String(required=True)
+    latitude = fields.Float(required=True, validate=validate.Range(-90, 90))
+    longitude = fields.Float(required=True, validate=validate.Range(-180, 180))
+
+
 class SearchResultsSchema(Schema):
     """One page of search results, nearest first."""
+
+    place = fields.Nested(PlaceSchema, metadata={"description": "the place the search was centred on"})
+    alternatives = fields.Nested(
+        PlaceSchema,
+        many=True,
+        metadata={"description": 'other places `near` could mean ("Springfield"), most populous first'},
+    )
 
     count = fields.Integer(required=True, validate=validate.Range(min=0))
     count_exact = fields.Boolean(

@@ -42,12 +42,16 @@ def list_practitioners(parsed):
     Give `lat` and `lon`, or `near`. Distances are great-circle km to the nearest location.
     """
     result = search_practitioners(parsed.query)
+    if result.past_last_page:
+        raise SearchError(f"page {parsed.query.page} is past the last page: this search has {result.pages} page(s)")
     return {
         "count": result.count,
         "count_exact": result.count_exact,
         "page": parsed.query.page,
         "per_page": parsed.query.per_page,
         "results": result.hits,
+        "place": parsed.place.summary(),
+        "alternatives": [other.summary() for other in parsed.place.alternatives],
     }
 
 

@@ -2,7 +2,7 @@
 
 Spam protection: a honeypot field people never see, a minimum fill time carried in a
 signed timestamp (ENQUIRY_MIN_SECONDS, default 3; 0 switches it off), and a rate limit per address
-(ENQUIRY_RATE_LIMIT, default "5 per hour", applied in the view).
+on the enquiries actually sent (ENQUIRY_RATE_LIMIT, default "5 per hour", applied in the view).
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ class SpamSuspected(ValueError):
     """A submission the spam checks refuse, with a message for the person."""
 
 
+class FormOutdated(SpamSuspected):
+    """The form's start time cannot be trusted: the person needs a freshly stamped form."""
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
@@ -43,11 +47,13 @@ def check_spam(practitioner_id: int, honeypot: str, started: str) -> None:
     try:
         signed_for, signed_at = _serializer().loads(started or "", max_age=MAX_FORM_AGE_SECONDS, return_timestamp=True)
     except SignatureExpired:
-        raise SpamSuspected("This form is too old. Please reload the page and send your message again.") from None
+        raise FormOutdated(
+            "This form was open too long to be sent. Your message is kept: please send it again."
+        ) from None
     except BadSignature:
-        raise SpamSuspected("This form is not valid any more. Please reload the page and try again.") from None
+        raise FormOutdated("This form could not be checked. Your message is kept: please send it again.") from None
     if signed_for != practitioner_id:
-        raise SpamSuspected("This form belongs to another profile. Please reload the page and try again.")
+        raise FormOutdated("This form belonged to another profile. Your message is kept: please send it again.")
     if (utcnow() - signed_at).total_seconds() < minimum:
         raise SpamSuspected("That was very quick. Please check your message and send it again.")
 

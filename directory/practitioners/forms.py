@@ -11,6 +11,7 @@ from wtforms import (
     EmailField,
     Field,
     HiddenField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -34,18 +35,18 @@ from directory.practitioners import rules
 from directory.practitioners.rules import PHONE_MESSAGE, PHONE_RE
 
 PROFESSIONS = [
-    ("LMT", "LMT: Licensed massage therapist"),
-    ("PT", "PT: Physical therapist"),
-    ("OT", "OT: Occupational therapist"),
-    ("DO", "DO: Doctor of osteopathic medicine"),
-    ("DC", "DC: Doctor of chiropractic"),
-    ("RN", "RN: Registered nurse"),
-    ("MD", "MD: Physician"),
-    ("ND", "ND: Naturopathic doctor"),
-    ("DDS", "DDS: Dentist"),
-    ("SLP", "SLP: Speech-language pathologist"),
-    ("LAc", "LAc: Licensed acupuncturist"),
-    ("Other", "Other licensed health profession"),
+    SelectChoice("LMT", "LMT: Licensed massage therapist"),
+    SelectChoice("PT", "PT: Physical therapist"),
+    SelectChoice("OT", "OT: Occupational therapist"),
+    SelectChoice("DO", "DO: Doctor of osteopathic medicine"),
+    SelectChoice("DC", "DC: Doctor of chiropractic"),
+    SelectChoice("RN", "RN: Registered nurse"),
+    SelectChoice("MD", "MD: Physician"),
+    SelectChoice("ND", "ND: Naturopathic doctor"),
+    SelectChoice("DDS", "DDS: Dentist"),
+    SelectChoice("SLP", "SLP: Speech-language pathologist"),
+    SelectChoice("LAc", "LAc: Licensed acupuncturist"),
+    SelectChoice("Other", "Other licensed health profession"),
 ]
 
 
@@ -246,10 +247,12 @@ class CertificationForm(FlaskForm):
     def set_registry(self, bodies) -> None:
         """Fill the choices from the registry: bodies, and each body's credentials grouped."""
         self._bodies = {str(b.id): b for b in bodies}
-        self.body.choices = [(str(b.id), b.name) for b in bodies]
-        self.credential.choices = {
-            b.name: [(c.code, f"{c.code}: {c.name}" if c.name else c.code) for c in b.credentials] for b in bodies
-        }
+        self.body.choices = [SelectChoice(str(b.id), b.name) for b in bodies]
+        self.credential.choices = [
+            SelectChoice(c.code, f"{c.code}: {c.name}" if c.name else c.code, optgroup=b.name)
+            for b in bodies
+            for c in b.credentials
+        ]
 
     def validate_credential(self, field) -> None:
         """The credential must be one that the chosen body awards."""

@@ -1,7 +1,7 @@
 """The search form (a GET form: no CSRF token, nothing changes)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from directory.forms import MultiCheckboxField
@@ -22,10 +22,10 @@ class SearchForm(FlaskForm):
     lon = HiddenField()
     radius = SelectField(
         "Within",
-        choices=[("5", "5"), ("10", "10"), ("25", "25"), ("50", "50"), ("100", "100"), ("250", "250")],
+        choices=[SelectChoice(distance) for distance in ("5", "10", "25", "50", "100", "250")],
         default="25",
     )
-    unit = SelectField("Unit", choices=[("mi", "miles"), ("km", "km")], default="mi")
+    unit = SelectField("Unit", choices=[SelectChoice("mi", "miles"), SelectChoice("km", "km")], default="mi")
     condition = MultiCheckboxField("Focus", choices=[])
     verified = BooleanField("Verified credentials only", render_kw={"value": "1"})
     accepting = BooleanField("Accepting new patients", render_kw={"value": "1"})

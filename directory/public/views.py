@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from wtforms import SelectChoice
 from xstatic.pkg import leaflet
 
 from directory.extensions import db
 from directory.models import CertifyingBody
 from directory.practitioners.lookups import all_conditions, get_listed_practitioner_or_404
 from directory.public.forms import SearchForm
+from directory.public.suggestions import active_filter_count, filter_offers, miles_or_km, wider_offer
 from directory.search import (
     KM_PER_MILE,
-    MAX_RADIUS_KM,
     SearchError,
     great_circle_km,
     parse_search_args,
@@ -25,7 +26,7 @@ leaflet_bp = Blueprint("leaflet", __name__, static_folder=leaflet.BASE_DIR, stat
 
 def _search_form() -> SearchForm:
     form = SearchForm(request.args)
-    form.condition.choices = [(c.slug, c.name) for c in all_conditions()]
+    form.condition.choices = [SelectChoice(c.slug, c.name) for c in all_conditions()]
     return form
 
 
@@ -37,26 +38,25 @@ def home():
 
 @bp.get("/search")
 def search():
-    """Search results, nearest first."""
+    """Search results, nearest first; without a place, the form and how to search."""
     form = _search_form()
+    page = {"form": form, "error": None, "parsed": None, "result": None, "filters_active": 0}
     try:
+        page["filters_active"] = active_filter_count(request.args)
         parsed = parse_search_args(request.args)
     except SearchError as error:
-        return render_template("public/search.html", form=form, error=str(error), parsed=None, result=None), 400
+        return render_template("public/search.html", **dict(page, error=str(error))), 400
     if parsed is None:
-        return render_template("public/search.html", form=form, error=None, parsed=None, result=None)
+        return render_template("public/search.html", **page)
     result = search_practitioners(parsed.query)
-    factor = 1 / KM_PER_MILE if parsed.unit == "mi" else 1
-    wider = None
-    if result.count == 0 and parsed.query.radius_km * 2 <= MAX_RADIUS_KM:
-        args = request.args.to_dict(flat=False)
-        args["radius"] = [f"{parsed.radius * 2:g}"]
-        args.pop("radius_km", None)
-        args.pop("page", None)
-        wider = args
-    return render_template(
-        "public/search.html", form=form, error=None, parsed=parsed, result=result, factor=factor, wider=wider
-    )
+    args = request.args.to_dict(flat=False)
+    page.update(parsed=parsed, result=result, factor=miles_or_km(parsed), args=args)
+    if result.past_last_page:
+        last = dict(args, page=[str(result.pages)])
+        return render_template("public/search.html", **page, last_page_args=last), 404
+    if result.count == 0:
+        page.update(offers=filter_offers(parsed, args), wider=wider_offer(parsed, args))
+    return render_template("public/search.html", **page)
 
 
 @bp.get("/practitioners/<int:practitioner_id>")

@@ -13,6 +13,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -47,9 +48,13 @@ class ReferralForm(FlaskForm):
     conditions = MultiCheckboxField("Conditions", choices=[])
     reason = TextAreaField("Reason for referral", validators=[Optional(), Length(max=4000)])
     clinical_notes = TextAreaField("Clinical notes", validators=[Optional(), Length(max=10000)])
-    urgency = RadioField("Urgency", choices=list(URGENCY_LABELS.items()), default="routine")
+    urgency = RadioField(
+        "Urgency", choices=[SelectChoice(value, label) for value, label in URGENCY_LABELS.items()], default="routine"
+    )
     preferred_contact = SelectField(
-        "Preferred contact method", choices=[("phone", "Phone"), ("email", "Email")], default="phone"
+        "Preferred contact method",
+        choices=[SelectChoice("phone", "Phone"), SelectChoice("email", "Email")],
+        default="phone",
     )
     consent = BooleanField("The patient consented to share these details with the practitioner")
     send = SubmitField("Send referral")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
+from wtforms import SelectChoice
 
 from directory.auth import confirmed_required, role_required
 from directory.extensions import db
@@ -87,7 +88,7 @@ def _practitioner_or_404(practitioner_id) -> Practitioner:
 
 def _referral_form(**kwargs) -> ReferralForm:
     form = ReferralForm(**kwargs)
-    form.conditions.choices = [(c.slug, c.name) for c in all_conditions()]
+    form.conditions.choices = [SelectChoice(c.slug, c.name) for c in all_conditions()]
     return form
 
 

@@ -7,10 +7,9 @@ refuse the same input with the same message.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
-from directory.geocoding import Place, geocode
+from directory.geocoding import Place, geocode, looks_like_postcode
 from directory.search.results import ConditionView, taxonomy
 
 KM_PER_MILE = 1.609344
@@ -22,9 +21,6 @@ DEFAULT_PER_PAGE = 20
 MAX_PAGE = 10_000
 MAX_NEAR_LENGTH = 200
 MAX_LANGUAGE_LENGTH = 40
-
-# A UK postcode, whole or its outward half ("SW1A 1AA", "M1"): the offline gazetteer has none.
-UK_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?(\s*[0-9][A-Z]{2})?")
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -79,6 +75,8 @@ class ParsedSearch:
     place: Place
     unit: str
     radius: float
+    # Centred on lat/lon with no place name ("Use my location"): headed "near your location".
+    by_coordinates: bool = False
 
 
 def _flag(args, name: str) -> bool:
@@ -135,12 +133,12 @@ def _place(args) -> Place | None:
         raise SearchError(f"near is too long (at most {MAX_NEAR_LENGTH} characters)")
     place = geocode(near)
     if place is None:
-        if UK_POSTCODE.fullmatch(near.upper()):
+        if looks_like_postcode(near.split(",")[0]):
             raise SearchError(
-                f"We could not find the place {near!r}: UK postcodes are not in our place list yet. "
-                "Try the town instead, for example 'Bristol, UK'."
+                f"We could not find the postcode {near!r}. Check it, add the country (for example "
+                "'2000, Australia'), or try the town instead."
             )
-        raise SearchError(f"We could not find the place {near!r}. Try a ZIP code, a town, or 'town, country'.")
+        raise SearchError(f"We could not find the place {near!r}. Try a postcode, a town, or 'town, country'.")
     return place
 
 
@@ -222,4 +220,5 @@ def parse_search_args(args) -> ParsedSearch | None:
         page=page,
         per_page=per_page,
     )
-    return ParsedSearch(query=query, place=place, unit=unit, radius=radius)
+    by_coordinates = not (args.get("near") or "").strip() and _number(args, "lat") is not None
+    return ParsedSearch(query=query, place=place, unit=unit, radius=radius, by_coordinates=by_coordinates)

@@ -131,6 +131,11 @@ class SearchResult:
         """Number of pages."""
         return max(1, math.ceil(self.count / self.query.per_page))
 
+    @property
+    def past_last_page(self) -> bool:
+        """The page asked for lies past the last page of results (page 1 never does)."""
+        return self.query.page > 1 and not self.hits
+
 
 @functools.cache
 def _hit_statements():

@@ -48,6 +48,8 @@ def search_for(journey, place: str, radius: str | None = None, conditions: tuple
     if radius:
         page.get_by_label("Within", exact=True).select_option(radius)
         page.get_by_label("Unit", exact=True).select_option("mi")
+    if conditions and not page.get_by_label(conditions[0]).is_visible():
+        page.get_by_text("Filters", exact=True).click()  # on a phone the filters fold into one control
     for name in conditions:
         page.get_by_label(name).check()
     journey.submit("Search", f"results for {place}")

@@ -21,6 +21,26 @@
     });
   }
 
+  // A place typed after "Use my location" replaces the coordinates (they would win otherwise).
+  var nearInput = document.getElementById("near");
+  if (nearInput) {
+    nearInput.addEventListener("input", function () {
+      ["lat", "lon"].forEach(function (id) {
+        var hidden = document.getElementById(id);
+        if (hidden) { hidden.value = ""; }
+      });
+    });
+  }
+
+  // The search page's filters: one "Filters" control on a phone, an open sidebar on a wide screen.
+  var filters = document.querySelector(".filters-column details.filters");
+  if (filters && window.matchMedia) {
+    var wide = window.matchMedia("(min-width: 992px)");
+    var openOnWide = function () { if (wide.matches) { filters.open = true; } };
+    openOnWide();
+    if (wide.addEventListener) { wide.addEventListener("change", openOnWide); }
+  }
+
   // A map of the practice locations on a profile, when Leaflet loaded.
   window.addEventListener("load", function () {
     var map = document.getElementById("map");
