@@ -13,6 +13,8 @@ from flask.helpers import get_debug_flag
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  (refused in production)
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
+OSM_TILE_URL = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -104,6 +106,10 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # Search: counting stops past this many practitioners ("more than 1,000").
         "SEARCH_COUNT_LIMIT": _int("SEARCH_COUNT_LIMIT", 1000),
+        # The search results map: tile URL template ({s}, {z}, {x}, {y}) and its attribution (HTML).
+        # OpenStreetMap's tiles are for light use only: heavy use needs a tile server of your own.
+        "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", "").strip() or OSM_TILE_URL,
+        "MAP_ATTRIBUTION": os.environ.get("MAP_ATTRIBUTION", "").strip() or OSM_ATTRIBUTION,
         # Mail: no MAIL_SERVER means messages are written to the log.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int("MAIL_PORT", 25, minimum=1, maximum=65535),

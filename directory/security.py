@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
@@ -105,9 +106,22 @@ def _caller_is_known() -> bool:
     return bool(getattr(current_user, "is_authenticated", False))
 
 
+OSM_TILES = "https://*.tile.openstreetmap.org"
+TILE_HOST_RE = re.compile(r"^[A-Za-z0-9*.-]+(:[0-9]+)?$")
+
+
+def content_security_policy() -> str:
+    """The policy; map tiles may come from MAP_TILE_URL's host ({s} becomes *) instead of OpenStreetMap's."""
+    tiles = urlsplit(current_app.config.get("MAP_TILE_URL") or "")
+    host = tiles.netloc.replace("{s}", "*")
+    if tiles.scheme in {"http", "https"} and TILE_HOST_RE.match(host):
+        return CSP.replace(OSM_TILES, f"{tiles.scheme}://{host}")
+    return CSP
+
+
 def set_security_headers(response):
     """Content-Security-Policy without inline scripts, nosniff, referrer policy, no framing."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -82,9 +82,14 @@ EXPECTED: dict[str, dict[str, object]] = {
     "public.profile GET": PUBLIC,
     "public.guidance GET": PUBLIC,
     "public.how_we_verify GET": PUBLIC,
+    "public.shortlist GET": PUBLIC,  # the visitor's own shortlist, kept in their session
+    "public.shortlist_add POST": PUBLIC_FORM,
+    "public.shortlist_remove POST": PUBLIC_FORM,
+    "public.shortlist_clear POST": PUBLIC_FORM,
     "static GET": PUBLIC,
     "bootstrap.static GET": PUBLIC,
     "leaflet.static GET": PUBLIC,
+    "leaflet.markercluster GET": PUBLIC,
     "practitioners.send_enquiry POST": PUBLIC_FORM,
     "api.list_practitioners GET": PUBLIC_FORM,  # 400: no place given
     "api.get_practitioner GET": PUBLIC,
@@ -148,6 +153,10 @@ EXPECTED: dict[str, dict[str, object]] = {
     "practitioners.delete_certification POST": owner_only(OK, others=404),
     "practitioners.evidence GET": {**owner_only(200, others=404), "admin": 200},
     "practitioners.mark_enquiry_read POST": owner_only(OK, others=404),
+    "practitioners.edit_photo GET": practitioner_only(200, others=404),
+    "practitioners.edit_photo POST": practitioner_only(OK, others=404),
+    "practitioners.delete_photo POST": practitioner_only(OK, others=404),
+    "practitioners.photo GET": PUBLIC,  # the profile is listed: its photo is public
     # Referrals: the two parties and admins; providers send.
     "referrals.index GET": SIGNED_IN_GET,
     "referrals.new GET": PROVIDERS_ONLY_GET | {"provider": OK, "other_provider": OK},  # 302 to choose whom
@@ -236,6 +245,10 @@ def world(app, practitioner_user, other_practitioner_user, provider_user, other_
         evidence_name="certificate.pdf",
         evidence_mimetype="application/pdf",
     )
+    os.makedirs(os.path.join(app.config["UPLOAD_FOLDER"], "photos"), exist_ok=True)
+    with open(os.path.join(app.config["UPLOAD_FOLDER"], "photos", "matrix-photo.jpg"), "wb") as out:
+        out.write(b"\xff\xd8\xff\xe0matrix")
+    profile.photo_path = "matrix-photo.jpg"
     training = Training(practitioner=profile, course="CST I", provider="Upledger", hours=24)
     licence = ProfessionalLicense(practitioner=profile, profession="LMT", jurisdiction="CO", number="1")
     enquiry = Enquiry(practitioner=profile, name="Pat", email="pat@example.net", message="Hello there", consent=True)
@@ -258,6 +271,7 @@ def world(app, practitioner_user, other_practitioner_user, provider_user, other_
         "condition_id": condition("stress-tension").id,
         "user_id": provider_user.id,
         "token": "not-a-valid-token",
+        "photo": "matrix-photo.jpg",
     }
     users = {
         "practitioner": practitioner_user,
@@ -315,7 +329,12 @@ def _send_enquiry_as_patient(app, client, practitioner_id: int) -> None:
     assert db.session.query(Enquiry).count() == before + 1, "the patient's enquiry was not accepted"
 
 
-STATIC_FILES = {"static": "css/app.css", "bootstrap.static": "css/bootstrap.min.css", "leaflet.static": "leaflet.js"}
+STATIC_FILES = {
+    "static": "css/app.css",
+    "bootstrap.static": "css/bootstrap.min.css",
+    "leaflet.static": "leaflet.js",
+    "leaflet.markercluster": "leaflet.markercluster.js",
+}
 
 
 def _url(rule, ids: dict) -> str:

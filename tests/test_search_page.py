@@ -167,3 +167,11 @@ def test_a_place_name_with_several_meanings_offers_the_others(client, monkeypatc
         re.search(r'<p class="did-you-mean">\s*Did you mean\s+<a href="([^"]+)"', html).group(1).replace("&amp;", "&")
     )
     assert "near=Springfield,+MA,+US" in link and "radius=10" in link and "lat=" not in link
+
+
+def test_a_link_without_a_radius_shows_the_radius_it_searched(client):
+    """/search?near=80302 searches 50 km: the form says 50 km, not its own 25 miles default."""
+    html = client.get("/search?near=80302").get_data(as_text=True)
+    assert "within 50 km" in html
+    assert '<option selected value="50">' in html or 'value="50" selected' in html
+    assert '<option selected value="km">' in html or 'value="km" selected' in html

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, g, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -14,13 +12,13 @@ from directory.accounts.views import bp, config_limit, form_page, link_problem, 
 from directory.extensions import db, limiter
 from directory.mail import queue_mail
 from directory.models import Role, User
+from directory.safe_urls import safe_next
 
 SAME_ANSWER_FOR_LOGIN = "That email and password do not match an account."
 RESET_SENT = (
     "If an account exists for that address, we sent it a link to reset the password. "
     "The link works for one hour and only once."
 )
-MAX_NEXT_LENGTH = 2000
 
 
 def _account_key() -> str:
@@ -40,26 +38,6 @@ def home_for(user: User) -> str:
     if user.role == Role.PROVIDER:
         return url_for("referrals.index")
     return url_for("practitioners.dashboard")
-
-
-def safe_next(target: str | None) -> str | None:
-    """The `next` link to follow after sign-in when it is a path on this site, else None.
-
-    Nothing is removed or repaired first: browsers and Werkzeug drop tabs and newlines and read
-    a backslash as a slash, so "/<tab>/evil.example" or "/\\evil.example" would leave the site.
-    Only printable ASCII without spaces or backslashes, starting with exactly one "/", with no
-    scheme or host when parsed, is followed.
-    """
-    if not target or len(target) > MAX_NEXT_LENGTH:
-        return None
-    if any(not ("!" <= char <= "~") for char in target) or "\\" in target:
-        return None  # control characters, whitespace, non-ASCII, backslashes
-    if not target.startswith("/") or target.startswith("//"):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-        return None
-    return target
 
 
 # --- Sign up and confirmation -------------------------------------------------------------

@@ -194,6 +194,11 @@ class PractitionerSchema(Schema):
     licenses = fields.Nested(LicenseSchema, many=True)
     locations = fields.Nested(FullLocationSchema, many=True, required=True)
     url = SiteUrl("public.profile", "practitioner_id")
+    photo_url = fields.Function(
+        lambda p: site_url("practitioners.photo", practitioner_id=p.id, photo=p.photo_path) if p.photo_path else None,
+        allow_none=True,
+        metadata={"type": "string", "format": "uri", "description": "The profile photo (JPEG), or null."},
+    )
 
 
 class MeSchema(Schema):

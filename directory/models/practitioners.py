@@ -86,6 +86,8 @@ class Practitioner(db.Model):
     # Comma-separated language names, e.g. "English, Spanish".
     languages: Mapped[str] = mapped_column(String(300), default="")
     wheelchair_accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The stored file name of the profile photo under UPLOAD_FOLDER/photos/ (see practitioners.photos).
+    photo_path: Mapped[str | None] = mapped_column(String(64))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str] = mapped_column(Text, default="")

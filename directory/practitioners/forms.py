@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -112,6 +112,17 @@ def not_in_future(form, field) -> None:  # noqa: ARG001
 
 class ActionForm(FlaskForm):
     """A form with only a CSRF token, for one-click actions (toggle, publish, remove, mark read)."""
+
+
+class PhotoForm(FlaskForm):
+    """A profile photo; its type and content are judged by practitioners.photos, not by its name."""
+
+    photo = FileField(
+        "Your photo (JPEG, PNG or WebP, at most 5 MB)",
+        validators=[FileRequired("Choose a photo to upload.")],
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    submit = SubmitField("Upload photo")
 
 
 class BasicsForm(FlaskForm):

@@ -9,6 +9,7 @@ for anyone else's id. The routes live beside this module, one module per job:
 - training_views: courses and professional licences;
 - certification_views: CST credentials and their evidence files;
 - enquiry_views: the patients' contact form on a public profile, and the inbox's "read" mark.
+- photo_views: the profile photo (upload, remove, serve) and the public profile's action links.
 """
 
 from __future__ import annotations
@@ -109,5 +110,6 @@ from directory.practitioners import (  # noqa: E402, F401
     dashboard_views,
     enquiry_views,
     location_views,
+    photo_views,
     training_views,
 )
