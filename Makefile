@@ -8,7 +8,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-pg test-e2e bench lint format db-upgrade seed clean browser
+.PHONY: run serve test test-sqlite test-pg test-e2e bench lint format db-upgrade seed clean browser
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -25,6 +25,11 @@ run: $(VENV)/.installed
 	$(FLASK) send-mail --loop & trap 'kill %1 2>/dev/null' EXIT; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+## serve: migrate, then the production server (gunicorn, settings in gunicorn.conf.py) on HOST:PORT
+serve: $(VENV)/.installed
+	$(FLASK) db upgrade
+	HOST=$(HOST) PORT=$(PORT) exec $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
 db-upgrade: $(VENV)/.installed
 	$(FLASK) db upgrade
 
@@ -40,12 +45,13 @@ test-pg: $(VENV)/.installed browser
 test-e2e: $(VENV)/.installed browser
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
-## browser: Debian's Chromium for the browser journeys (never a downloaded browser)
+## browser: Debian's Chromium for the browser journeys (never a downloaded browser), and nginx
+## for the test that serves the site behind deploy/nginx/cst.conf
 browser:
-	@command -v chromium >/dev/null || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'; }
+	@command -v chromium >/dev/null && command -v nginx >/dev/null || { \
+	  echo "Installing Debian's chromium and nginx for the browser and deployment tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx >/dev/null) \
+	  || sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx'; }
 
 ## bench: search benchmark (COUNT=1000000 for the large run)
 COUNT ?= 100000

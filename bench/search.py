@@ -7,8 +7,12 @@
 Seeds N demo practitioners (towns weighted by population), then times
 `GET /api/v1/practitioners` through the Flask test client for radius 25 and 100 km,
 with and without a condition filter, from query points drawn where people live.
-The baseline loads every location and computes geopy distances in Python. On
-PostgreSQL a dedicated database, `cst_bench`, is dropped and created (never `test`).
+The baseline loads every location and computes geopy distances in Python. Then every
+other filter and order alone (fees, session length, wheelchair, gender, a language typed
+in its own spelling, sort by name and by verification) and all of them together, and the
+first request of a freshly started process (a new interpreter creates the app and asks
+once, by place name, then by coordinates) against the median of the requests after it.
+On PostgreSQL a dedicated database, `cst_bench`, is dropped and created (never `test`).
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ import argparse
 import math
 import os
 import random
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -31,10 +38,28 @@ from geopy.distance import great_circle  # noqa: E402
 from directory import create_app  # noqa: E402
 from directory.api.serializers import practitioner_summary  # noqa: E402
 from directory.demo import sample_towns, seed_demo  # noqa: E402
+from directory.demo.towns import us_zips  # noqa: E402
 from directory.extensions import db  # noqa: E402
 from directory.models import Certification, Condition, PracticeLocation, Practitioner  # noqa: E402
 
 BENCH_DATABASE = "cst_bench"
+# The filters and orders timed alone and together, besides the conditions (API only).
+OTHER_FILTERS = (
+    "verified=1",
+    "accepting=1",
+    "language=spanish",
+    f"language={quote('Español')}",
+    "fee_max=80",
+    "session_minutes=60",
+    "wheelchair=1",
+    "gender=female",
+    "sort=name",
+    "sort=verified",
+    "verified=1&accepting=1&condition=tmj",
+    f"fee_max=80&session_minutes=60&wheelchair=1&gender=female&language={quote('Español')}",
+    "verified=1&accepting=1&condition=tmj&fee_max=80&session_minutes=60&wheelchair=1&gender=female"
+    "&language=es&sort=verified",
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -59,6 +84,8 @@ def database_url(args) -> str:
         return parsed.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
     folder = args.folder or tempfile.mkdtemp(prefix="cst-bench-")
     path = os.path.join(folder, f"bench-{args.count}.sqlite")
+    if args.reuse and os.path.exists(path):
+        return "sqlite:///" + path
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix):
             os.remove(path + suffix)
@@ -126,6 +153,54 @@ def baseline_search(
     return count, ids, body
 
 
+def first_request(url: str, paths: list[str]) -> None:
+    """In a fresh process: create the app, time its very first request, then the ones after it.
+
+    Prints one JSON line: the app's start, the first request and the median and p95 of the rest.
+    """
+    started = time.perf_counter()
+    app = make_app(url)
+    client = app.test_client()
+    start_ms = (time.perf_counter() - started) * 1000
+    timings = []
+    for path in paths:
+        t0 = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
+    rest = timings[1:]
+    print(
+        json.dumps(
+            {"start": start_ms, "first": timings[0], "median": statistics.median(rest), "p95": percentile(rest, 0.95)}
+        )
+    )
+
+
+def first_requests(url: str, rng: random.Random) -> None:
+    """The first search of a freshly started process against the median of the next 100, in subprocesses."""
+    zips = sorted(code for codes in us_zips().values() for code, _area in codes)
+    by_name = [f"/api/v1/practitioners?near={code}&radius_km=25" for code in rng.sample(zips, 101)]
+    points = [(round(t["lat"], 4), round(t["lon"], 4)) for t in sample_towns(rng, 101)]
+    by_point = [f"/api/v1/practitioners?lat={lat}&lon={lon}&radius_km=25" for lat, lon in points]
+    print("\nFirst request of a freshly started process (a new interpreter: app created, place data untouched)")
+    for label, paths in (("near=ZIP code", by_name), ("lat & lon", by_point)):
+        done = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--first-request-of", url, *paths],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            print(f"{label:>14}: failed\n{done.stderr[-2000:]}")
+            continue
+        times = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"{label:>14}: app start {times['start']:.0f} ms; first request {times['first']:.2f} ms, "
+            f"the next 100 p50 {times['median']:.2f} ms, p95 {times['p95']:.2f} ms "
+            f"(first / p50 = {times['first'] / times['median']:.1f}x)"
+        )
+
+
 def run(args) -> None:
     """Seed, time, compare and print."""
     url = database_url(args)
@@ -135,13 +210,16 @@ def run(args) -> None:
     with app.app_context():
         started = time.perf_counter()
         upgrade()
-        seed_demo(count=args.count, seed=args.seed, details=False)
-        # Statistics for the planner; on PostgreSQL also the visibility map that index-only
-        # scans need (autovacuum keeps it on a live database).
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE"))
+        seeded = db.session.execute(sa.select(sa.func.count()).select_from(Practitioner)).scalar_one()
+        if not seeded:
+            seed_demo(count=args.count, seed=args.seed, details=False)
+            # Statistics for the planner; on PostgreSQL also the visibility map that index-only
+            # scans need (autovacuum keeps it on a live database).
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE"))
         locations = db.session.execute(sa.select(sa.func.count()).select_from(PracticeLocation)).scalar_one()
-        print(f"Seeded {args.count:,} practitioners ({locations:,} locations) in {time.perf_counter() - started:.1f} s")
+        done = "Reused" if seeded else f"Seeded in {time.perf_counter() - started:.1f} s:"
+        print(f"{done} {args.count:,} practitioners ({locations:,} locations)")
         tmj = db.session.execute(sa.select(Condition).filter_by(slug="tmj")).scalar_one()
         db.session.remove()
 
@@ -200,18 +278,26 @@ def run(args) -> None:
         )
     print(f"\nBaseline and API agree (count and page of ids) on {agree}/{checked} queries.")
     # The other filters, API only (the baseline has no filters but conditions).
-    print(f"\nOther filters, {args.queries} API queries each; times in ms")
+    print(
+        f"\nOther filters and orders, {args.queries} API queries each; times in ms: wall clock, and the CPU "
+        "time of the request's thread (which a busy machine inflates less)"
+    )
     for radius in (25, 100):
-        for extra in ("verified=1", "accepting=1", "language=spanish", "verified=1&accepting=1&condition=tmj"):
-            timings = []
+        for extra in ("", *OTHER_FILTERS):
+            for lat, lon in points[:20]:  # warm-up: each shape's statements are built once
+                client.get(f"/api/v1/practitioners?lat={lat}&lon={lon}&radius_km={radius}&{extra}")
+            timings, cpu = [], []
             for lat, lon in points:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.thread_time()
                 response = client.get(f"/api/v1/practitioners?lat={lat}&lon={lon}&radius_km={radius}&{extra}")
                 timings.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.thread_time() - c0) * 1000)
                 assert response.status_code == 200, response.get_data(as_text=True)
             print(
-                f"{radius:>4} km {extra:<38} p50 {percentile(timings, 0.5):>6.2f}  p95 {percentile(timings, 0.95):>6.2f}"
+                f"{radius:>4} km {extra or '(no filter)':<60} p50 {percentile(timings, 0.5):>6.2f}  p95 {percentile(timings, 0.95):>6.2f}"
+                f"  | CPU p50 {percentile(cpu, 0.5):>6.2f}  p95 {percentile(cpu, 0.95):>6.2f}"
             )
+    first_requests(url, rng)
     # The floor of any request on this machine right now: a busy machine shows here.
     floor = []
     for _ in range(200):
@@ -229,7 +315,19 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=5, help="timed baseline queries per case (default 5)")
     parser.add_argument("--seed", type=int, default=1, help="random seed for data and query points")
     parser.add_argument("--folder", help="where to put the SQLite file (default: a new temporary folder)")
-    run(parser.parse_args())
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --folder: time the SQLite file a previous run seeded there (same --count) instead of a new one",
+    )
+    # Internal: the fresh process that times a first request (see first_requests).
+    parser.add_argument("--first-request-of", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.first_request_of:
+        first_request(args.first_request_of, args.paths)
+    else:
+        run(args)
 
 
 if __name__ == "__main__":

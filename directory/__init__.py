@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_request_hooks(app)
     register_commands(app)
+    register_operations(app)
     return app
 
 
@@ -73,6 +74,8 @@ def register_blueprints(app: Flask) -> None:
     from directory.admin.views import bp as admin_bp
     from directory.api.contract import register_api
     from directory.api.views import bp as api_bp
+    from directory.feedback.views import bp as feedback_bp
+    from directory.fhir.views import bp as fhir_bp
     from directory.practitioners.views import bp as practitioners_bp
     from directory.public.views import bp as public_bp
     from directory.public.views import leaflet_bp
@@ -85,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(practitioners_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(feedback_bp)
+    app.register_blueprint(fhir_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -112,3 +117,10 @@ def register_commands(app: Flask) -> None:
     from directory.commands import register
 
     register(app)
+
+
+def register_operations(app: Flask) -> None:
+    """Health checks, request logs, metrics and backup commands (directory/ops)."""
+    from directory.ops import init_app
+
+    init_app(app)

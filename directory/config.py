@@ -4,6 +4,7 @@ Each kind of value has one parser (`_bool`, `_int`, `_float`, `_site_url`): a va
 read stops the start with the setting's name, instead of a traceback or a silent default.
 """
 
+import ipaddress
 import math
 import os
 from urllib.parse import urlsplit
@@ -61,6 +62,36 @@ def _float(name: str, default: float, positive: bool = False) -> float:
     if positive and number == 0:
         raise RuntimeError(f"{name} must be more than 0")
     return number
+
+
+def _choice(name: str, choices: set[str], default: str) -> str:
+    """Read one word out of a fixed set (case-insensitive); unset or empty is the default."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in choices:
+        raise RuntimeError(f"{name} must be one of {', '.join(sorted(choices))}, not {value!r}")
+    return value
+
+
+def log_format(env: str) -> str:
+    """LOG_FORMAT: "json" (one object per line, the default in production) or "text" (the default otherwise)."""
+    return _choice("LOG_FORMAT", {"json", "text"}, "json" if env == "production" else "text")
+
+
+def parse_networks(name: str, value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Read a comma-separated list of addresses or networks ("127.0.0.1, ::1, 10.0.0.0/8")."""
+    networks = []
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise RuntimeError(
+                f"{name} must list IP addresses or networks separated by commas, not {item.strip()!r}"
+            ) from None
+    return tuple(networks)
 
 
 def _site_url(name: str, default: str) -> str:
@@ -127,6 +158,11 @@ def from_environment(instance_path: str) -> dict:
         # form, and the rate limit per address (Flask-Limiter syntax).
         "ENQUIRY_MIN_SECONDS": _float("ENQUIRY_MIN_SECONDS", 3.0),
         "ENQUIRY_RATE_LIMIT": os.environ.get("ENQUIRY_RATE_LIMIT", "5 per hour"),
+        "FEEDBACK_RATE_LIMIT": os.environ.get("FEEDBACK_RATE_LIMIT", "5 per hour"),
+        "LANGUAGE_LIST_SECONDS": _int("LANGUAGE_LIST_SECONDS", 300),
+        # Operations (directory/ops): log lines as JSON objects or plain text, and who may read /metrics.
+        "LOG_FORMAT": log_format(env),
+        "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", "").strip() or "127.0.0.1,::1",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -36,11 +37,27 @@ def configure_engine(engine: Engine) -> None:
 
 
 @event.listens_for(Session, "before_flush")
+def _locate_time_zones(session: Session, flush_context, instances) -> None:  # noqa: ARG001
+    """Give each new or moved practice location the IANA time zone of its coordinates."""
+    from directory.models import PracticeLocation
+    from directory.timezones import time_zone_at
+
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, PracticeLocation) or obj.latitude is None or obj.longitude is None:
+            continue
+        state = sa_inspect(obj)
+        moved = state.attrs.latitude.history.has_changes() or state.attrs.longitude.history.has_changes()
+        if obj in session.new or moved:
+            obj.time_zone = time_zone_at(obj.latitude, obj.longitude)
+
+
+@event.listens_for(Session, "before_flush")
 def _sync_search_columns(session: Session, flush_context, instances) -> None:  # noqa: ARG001
     """Copy onto each location what the search index filters on, before it is written.
 
     The practitioner's condition bits, listed flag (published and not suspended), accepting
-    new patients, the last day a credential of theirs counts as verified, and languages.
+    new patients, the last day a credential of theirs counts as verified, languages, fees,
+    session length, wheelchair access, gender and the day of the latest verification.
     """
     from directory.models import Certification, PracticeLocation, Practitioner
     from directory.models.practitioners import search_copies
@@ -62,6 +79,13 @@ def _sync_search_columns(session: Session, flush_context, instances) -> None:  #
             accepting=practitioner.accepting_new_patients,
             languages=practitioner.languages,
             verified_until=practitioner.verified_until(excluding=deleted),
+            verified_on=practitioner.verified_on(excluding=deleted),
+            fee_from=practitioner.fee_from,
+            session_minutes=practitioner.session_minutes,
+            wheelchair=practitioner.wheelchair_accessible,
+            gender=practitioner.gender,
+            display_name=practitioner.display_name,
+            confirmed_on=practitioner.confirmed_on,
         )
         for location in practitioner.locations:
             for name, value in values.items():

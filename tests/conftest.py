@@ -19,7 +19,7 @@ from flask_migrate import upgrade
 from directory import create_app
 from directory.extensions import db
 
-REFERENCE_TABLES = ("conditions", "certifying_bodies", "credentials")
+REFERENCE_TABLES = ("conditions", "certifying_bodies", "credentials", "claim_phrases")
 
 
 def _database_url(worker: str) -> str:
@@ -57,6 +57,8 @@ def base_config(database_url: str, tmp_dir: str) -> dict:
         "ARGON2_MEMORY_COST": 1024,
         # Tests post forms at once; the spam tests set their own minimum fill time.
         "ENQUIRY_MIN_SECONDS": 0,
+        # Tests add practitioners between requests: the language list is read afresh each request.
+        "LANGUAGE_LIST_SECONDS": 0,
     }
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from directory.extensions import db
 from directory.models import ApiToken, OutboxMessage, Referral
 from directory.referrals import service, workflow
+from directory.referrals.outcome import Outcome
 from directory.referrals.service import ReferralInput
 from tests.factories import condition
 
@@ -28,8 +29,15 @@ PATH_TO = {
     workflow.IN_PROGRESS: [workflow.RECEIVED, workflow.ACCEPTED, workflow.IN_PROGRESS],
     workflow.COMPLETED: [workflow.RECEIVED, workflow.ACCEPTED, workflow.IN_PROGRESS, workflow.COMPLETED],
     workflow.CANCELLED: [workflow.CANCELLED],
+    workflow.ON_HOLD: [workflow.RECEIVED, workflow.ACCEPTED, workflow.ON_HOLD],
+    workflow.FAILED: [workflow.RECEIVED, workflow.ACCEPTED, workflow.FAILED],
+    workflow.ENTERED_IN_ERROR: [workflow.ENTERED_IN_ERROR],
 }
-APPOINTMENT = datetime(2031, 3, 4, 9, 30, tzinfo=UTC)
+# Moves the referrer makes on the way; the practitioner makes the others.
+BY_REFERRER = {workflow.CANCELLED, workflow.ENTERED_IN_ERROR}
+# A first appointment already past (a referral can be completed only after it), in UTC.
+APPOINTMENT = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
+OUTCOME = Outcome(sessions=4)
 
 
 def referral_input(practitioner_user, **overrides) -> ReferralInput:
@@ -58,13 +66,15 @@ def make_referral(provider, practitioner_user, status: str = workflow.REQUESTED,
         return referral
     referral = service.create_referral(provider, referral_input(practitioner_user, **overrides))
     for step in PATH_TO[status]:
-        actor = provider if step == workflow.CANCELLED else practitioner_user
+        actor = provider if step in BY_REFERRER else practitioner_user
         service.transition(
             referral,
             actor,
             step,
-            note="A note" if step in (workflow.REJECTED, workflow.COMPLETED) else "",
+            note="A note" if step not in (workflow.RECEIVED, workflow.ACCEPTED, workflow.IN_PROGRESS) else "",
             appointment_at=APPOINTMENT if step == workflow.IN_PROGRESS else None,
+            reason="unreachable" if step == workflow.FAILED else "",
+            outcome=OUTCOME if step == workflow.COMPLETED else None,
         )
     db.session.commit()
     assert referral.status == status

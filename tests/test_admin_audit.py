@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -116,3 +117,92 @@ def test_the_actor_filter_takes_underscore_and_percent_literally(admin_client, a
 def test_the_audit_log_is_indexed_by_record_for_the_record_filter(app):
     indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.engine).get_indexes("audit_log")}
     assert indexes["ix_audit_log_object"] == ["object_type", "object_id"]
+
+
+# --- The log names people and records, with links ----------------------------------------------
+
+
+def _record_cell(html: str, action: str) -> str:
+    """The Record cell of the (first) row of this action."""
+    row = re.search(rf"<tr>(?:(?!</tr>).)*<code>{re.escape(action)}</code>(?:(?!</tr>).)*</tr>", html, re.S).group(0)
+    return re.search(r'<td class="audit-record">(.*?)</td>', row, re.S).group(1)
+
+
+def test_the_log_names_the_practitioner_credential_and_body_and_links_to_them(admin_client):  # noqa: F811
+    from tests.conftest import submit_form
+    from tests.factories import CertificationFactory
+
+    jane = PractitionerFactory(display_name="Jane Doe", email="jane@example.org")
+    cert = CertificationFactory(practitioner=jane, credential="CST-T")
+    waiting = CertificationFactory(practitioner=jane, credential="CST-D")
+    submit_form(
+        admin_client,
+        "/admin/credentials",
+        {"method": "register checked", "reference": "UI-1287"},
+        post_url=f"/admin/credentials/{cert.id}/verify",
+    )
+    record_audit(None, "certification.reminded", waiting)
+    db.session.commit()
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    cell = _record_cell(html, "certification.verified")
+    assert f'<a href="/admin/practitioners?q=jane@example.org#practitioner-{jane.id}">' in cell
+    assert "Jane Doe&#39;s CST-T from Upledger Institute International</a>" in cell
+    assert f"Certification {cert.id}" not in cell
+    assert f'href="/admin/audit?object_type=Certification&amp;object_id={cert.id}"' in cell
+    # A credential still waiting links to its place in the queue.
+    cell = _record_cell(html, "certification.reminded")
+    assert f'href="/admin/credentials?q=jane@example.org#cert-{waiting.id}"' in cell
+    assert "Jane Doe&#39;s CST-D from Upledger Institute International" in cell
+
+
+def test_the_log_names_the_admin_who_acted_with_a_link(admin_client, admin_user):  # noqa: F811
+    _entry(admin_user, "user.disabled", object_type="User", object_id=admin_user.id)
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    actor = re.search(r'<td class="audit-actor">(.*?)</td>', html, re.S).group(1)
+    assert f'href="/admin/users?q=admin@example.org#user-{admin_user.id}"' in actor
+    assert admin_user.name in actor and "admin@example.org" in actor
+
+
+def test_the_log_names_profiles_accounts_conditions_bodies_and_credentials(admin_client, admin_user):  # noqa: F811
+    from tests.factories import body, condition
+
+    practitioner = PractitionerFactory(display_name="Paul Profile", email="paul@example.org")
+    from directory.models.accounts import ProviderStatus
+
+    provider = UserFactory(
+        role=Role.PROVIDER, name="Dr. Prov", email="prov@example.org", provider_status=ProviderStatus.VERIFIED
+    )
+    upledger = body("upledger")
+    tmj = condition("tmj")
+    record_audit(admin_user, "practitioner.suspended", practitioner)
+    record_audit(admin_user, "provider.verified", provider)
+    record_audit(admin_user, "condition.renamed", tmj)
+    record_audit(admin_user, "body.updated", upledger)
+    record_audit(admin_user, "credential.updated", upledger.credentials[0])
+    db.session.commit()
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert (
+        f'<a href="/admin/practitioners?q=paul@example.org#practitioner-{practitioner.id}">Paul Profile&#39;s profile</a>'
+        in _record_cell(html, "practitioner.suspended")
+    )
+    assert (
+        f'<a href="/admin/users?q=prov@example.org#user-{provider.id}">Dr. Prov&#39;s provider account</a>'
+        in _record_cell(html, "provider.verified")
+    )
+    assert f'<a href="/admin/conditions#condition-{tmj.id}">the condition “{tmj.name}”</a>' in _record_cell(
+        html, "condition.renamed"
+    )
+    assert f'<a href="/admin/bodies/{upledger.id}">Upledger Institute International</a>' in _record_cell(
+        html, "body.updated"
+    )
+    code = upledger.credentials[0].code
+    assert f"{code} of Upledger Institute International</a>" in _record_cell(html, "credential.updated")
+
+
+def test_a_record_that_is_gone_is_named_from_what_the_entry_kept(admin_client, admin_user):  # noqa: F811
+    _entry(admin_user, "condition.merged", object_type="Condition", object_id=9999, before={"name": "Old Name"})
+    _entry(admin_user, "practitioner.deleted", object_type="Practitioner", object_id=8888)
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert "Condition “Old Name” (no longer exists)" in _record_cell(html, "condition.merged")
+    assert "Practitioner 8888 (no longer exists)" in _record_cell(html, "practitioner.deleted")
+    assert "<a href" not in _record_cell(html, "condition.merged").split("<br>")[0]

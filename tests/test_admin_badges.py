@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from directory.models import VerificationStatus
 from tests.factories import CertificationFactory, PractitionerFactory
 
@@ -74,3 +76,37 @@ def test_badge_tooltip_is_styled_without_inline_script_or_style(client):
     assert "style=" not in html and "onmouseover" not in html
     css = client.get("/static/css/app.css").get_data(as_text=True)
     assert ".verified-badge:focus .badge-tip" in css and ".verified-badge:hover .badge-tip" in css
+
+
+@pytest.mark.parametrize("method", ["register checked", "certificate inspected", "body contacted"])
+def test_each_way_of_checking_earns_the_badge_only_once_it_names_its_check(app, client, admin_user, method):
+    import os
+
+    from directory.models.base import today
+    from tests.conftest import login, submit_form
+
+    with open(os.path.join(app.config["UPLOAD_FOLDER"], "badge-cert.pdf"), "wb") as out:
+        out.write(b"%PDF-1.4\n%%EOF\n")
+    practitioner = PractitionerFactory(display_name="Bo Badge")
+    cert = CertificationFactory(
+        practitioner=practitioner,
+        evidence_path="badge-cert.pdf",
+        evidence_name="certificate.pdf",
+        evidence_mimetype="application/pdf",
+    )
+    admin = app.test_client()
+    login(admin, admin_user)
+    url = f"/admin/credentials/{cert.id}/verify"
+    # The bare choice is not enough: no badge.
+    assert submit_form(admin, "/admin/credentials", {"method": method}, post_url=url).status_code == 400
+    assert _badges(client.get(f"/practitioners/{practitioner.id}").get_data(as_text=True)) == []
+    needs = {
+        "register checked": {"reference": "https://www.upledger.com/find/42"},
+        "certificate inspected": {},
+        "body contacted": {"contact": "Registrar", "contacted_on": today().isoformat()},
+    }[method]
+    if method == "certificate inspected":
+        admin.get(f"/admin/credentials/{cert.id}/evidence")
+    assert submit_form(admin, "/admin/credentials", {"method": method, **needs}, post_url=url).status_code == 303
+    [badge] = _badges(client.get(f"/practitioners/{practitioner.id}").get_data(as_text=True))
+    assert "Upledger Institute International: CST-T, verified" in badge

@@ -58,7 +58,7 @@ def test_operations_keep_their_ids_and_say_which_need_a_bearer_token(client):
             if path.startswith("/referrals/{referral_id}"):
                 # A token says who asks; without one the answer is a stranger's 404.
                 assert operation["security"] == [{"bearerAuth": []}, {}], path
-            elif path.startswith("/referrals") or path == "/me":
+            elif path.startswith("/referrals") or path == "/me" or path.startswith("/me/"):
                 assert operation["security"] == [{"bearerAuth": []}], path
             else:
                 assert operation["security"] == [], path
@@ -67,6 +67,9 @@ def test_operations_keep_their_ids_and_say_which_need_a_bearer_token(client):
         ("/practitioners/{practitioner_id}", "get"): "getPractitioner",
         ("/conditions", "get"): "listConditions",
         ("/me", "get"): "getMe",
+        ("/me/practitioner", "get"): "getOwnPractitioner",
+        ("/me/practitioner", "patch"): "updateOwnPractitioner",
+        ("/me/practitioner/confirm", "post"): "confirmOwnPractitioner",
         ("/referrals", "get"): "listReferrals",
         ("/referrals", "post"): "createReferral",
         ("/referrals/{referral_id}", "get"): "getReferral",
@@ -109,8 +112,9 @@ def test_a_move_documents_the_version_it_reads(client, provider_user, practition
     transition = document(client)["components"]["schemas"]["Transition"]
     assert transition["properties"]["version"]["type"] == "integer"
     assert transition["required"] == ["status"]
-    # Its status enum is the table's statuses; one no move reaches is refused by the table (403/409).
-    assert transition["properties"]["status"]["enum"] == list(workflow.STATUSES)
+    # Its status enum is the table's statuses and actions (a no-show keeps the status); one no move
+    # reaches is refused by the table (403/409).
+    assert transition["properties"]["status"]["enum"] == list(workflow.STATUSES + workflow.ACTIONS)
     referral = make_referral(provider_user, practitioner_user, status=workflow.RECEIVED)
     stale = client.post(
         f"{API_PREFIX}/referrals/{referral.id}/transitions",
@@ -193,12 +197,37 @@ def test_the_documented_search_limits_are_the_parsers_own(client):
         assert (answer(**{name: top}), answer(**{name: top + 1})) == (200, 400), name
     assert (answer(radius_km=radius["maximum"]), answer(radius_km=radius["maximum"] + 1)) == (200, 400)
     language = query_parameter(doc, "/practitioners", "language")["maxLength"]
-    assert (answer(language="x" * language), answer(language="x" * (language + 1))) == (200, 400)
+    error = lambda **params: client.get(f"{API_PREFIX}/practitioners", query_string={**here, **params}).json  # noqa: E731
+    assert error(language="x" * language)["error"].startswith("unknown language")  # long enough, but no language
+    assert error(language="x" * (language + 1)) == {"error": "language is too long"}
+    assert answer(language="Español") == 200
+    for name in ("fee_max", "session_minutes"):
+        limits = query_parameter(doc, "/practitioners", name)
+        low, high = limits["minimum"], limits["maximum"]
+        assert [answer(**{name: n}) for n in (low - 1, low, high, high + 1)] == [400, 200, 200, 400], name
+    for name in ("verified", "accepting", "wheelchair", "gender", "sort"):
+        for word in query_parameter(doc, "/practitioners", name)["enum"]:
+            assert answer(**{name: word}) == 200, (name, word)
+        assert answer(**{name: "maybe"}) == 400, name
+    assert query_parameter(doc, "/practitioners", "sort")["default"] == "distance"
     near = query_parameter(doc, "/practitioners", "near")["maxLength"]
     assert client.get(f"{API_PREFIX}/practitioners", query_string={"near": "x" * (near + 1)}).status_code == 400
-    for word in query_parameter(doc, "/practitioners", "verified")["enum"]:
-        assert answer(verified=word) == 200, word
-    assert answer(verified="maybe") == 400
+
+
+def test_a_search_result_has_the_documented_keys_and_shares_the_profiles(client):
+    """The keys a result shares with GET /practitioners/<id> are documented alike in both schemas."""
+    schemas = document(client)["components"]["schemas"]
+    practitioner = PractitionerFactory(fee_min=60, fee_max=90, gender="nonbinary", languages="English, Welsh")
+    result = client.get(f"{API_PREFIX}/practitioners", query_string={"lat": 40.015, "lon": -105.27}).get_json()
+    summary, profile = schemas["PractitionerSummary"]["properties"], schemas["Practitioner"]["properties"]
+    assert set(result["results"][0]) == set(summary)
+    shared = ["session_minutes", "fee_min", "fee_max", "currency", "languages", "wheelchair_accessible", "gender"]
+    for key in shared:
+        assert summary[key] == profile[key], key
+    assert summary["gender"]["nullable"] is True and summary["gender"]["enum"] == ["female", "male", "nonbinary", None]
+    detail = client.get(f"{API_PREFIX}/practitioners/{practitioner.id}").get_json()
+    assert detail["gender"] == result["results"][0]["gender"] == "nonbinary"
+    assert detail["languages"] == result["results"][0]["languages"] == ["English", "Welsh"]
 
 
 def test_the_api_and_the_search_page_refuse_the_same_input_with_the_same_words(client):

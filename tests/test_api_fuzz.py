@@ -132,8 +132,9 @@ def test_a_whole_referral_over_the_api_matches_the_documented_schemas(app, clien
     conforms("get", "/referrals/{referral_id}", client.get(f"{API_PREFIX}/referrals/{rid}", headers=practitioner))
     for move in [
         {"status": "accepted"},
-        {"status": "in-progress", "appointment_at": "2031-03-04T09:30:00Z"},
-        {"status": "completed", "note": "Six sessions; much better."},
+        # Booked in the past: a referral is completed only after its first appointment.
+        {"status": "in-progress", "appointment_at": "2026-03-04T09:30:00Z"},
+        {"status": "completed", "note": "Six sessions; much better.", "outcome": {"sessions": 6}},
     ]:
         response = client.post(f"{API_PREFIX}/referrals/{rid}/transitions", json=move, headers=practitioner)
         assert response.status_code == 200, response.get_json()

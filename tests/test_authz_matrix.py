@@ -76,6 +76,57 @@ SIGNED_OUT_ONLY_POST = _answers(default=302, anonymous=OK, patient=OK)
 
 # "endpoint METHOD" -> the answer per role. Every route of the app has one.
 EXPECTED: dict[str, dict[str, object]] = {
+    # Operations: health checks for load balancers; metrics for METRICS_ALLOW (the test client is
+    # 127.0.0.1; other addresses get 404, see tests/test_ops.py).
+    "ops.healthz GET": PUBLIC,
+    "ops.readyz GET": PUBLIC,
+    "ops.metrics GET": PUBLIC,
+    # The FHIR R4 directory: public, read-only, listed profiles only.
+    **{
+        f"fhir.{name} GET": PUBLIC
+        for name in [
+            "metadata",
+            "conditions",
+            "read_practitioner",
+            "read_role",
+            "read_location",
+            "read_organization",
+            "search_practitioners",
+            "search_roles",
+            "search_locations",
+            "search_organizations",
+        ]
+    },
+    # Anyone may suggest a correction to a listing or report a concern about it.
+    "feedback.suggest_correction GET": PUBLIC,
+    "feedback.suggest_correction POST": PUBLIC_FORM,
+    "feedback.report_concern GET": PUBLIC,
+    "feedback.report_concern POST": PUBLIC_FORM,
+    # Corrections reach the practitioner whose listing they concern, and nobody else.
+    "feedback.corrections GET": practitioner_only(200, others=404),
+    "feedback.accept_correction POST": owner_only(OK, others=404),
+    "feedback.dismiss_correction POST": owner_only(OK, others=404),
+    "practitioners.confirm_details POST": practitioner_only(OK, others=404),
+    "practitioners.request_text_review POST": practitioner_only(OK, others=404),
+    # The practitioner's own profile over the API (practice software): a practitioner's token only.
+    "api.get_own_practitioner GET": _answers(
+        default=403, anonymous=401, patient=401, practitioner=200, other_practitioner=200
+    ),
+    "api.update_own_practitioner PATCH": _answers(
+        default=403, anonymous=401, patient=401, practitioner=OK, other_practitioner=OK
+    ),
+    "api.confirm_own_practitioner POST": _answers(
+        default=403, anonymous=401, patient=401, practitioner=OK, other_practitioner=OK
+    ),
+    # Claims review, concerns and unanswered corrections: admins only.
+    **{
+        f"admin.{name} GET": ADMIN_ONLY_GET
+        for name in ["claims", "edit_claim", "reviews", "review", "concerns", "corrections"]
+    },
+    **{
+        f"admin.{name} POST": ADMIN_ONLY_POST
+        for name in ["claims", "edit_claim", "delete_claim", "approve_review", "reject_review", "close_concern"]
+    },
     # Public pages, files and the public API.
     "public.home GET": PUBLIC,
     "public.search GET": PUBLIC,
@@ -257,6 +308,16 @@ def world(app, practitioner_user, other_practitioner_user, provider_user, other_
     db.session.commit()
     referral = make_referral(provider_user, practitioner_user)
     upledger = body("upledger")
+    from directory.claims.service import pending_change, submit_texts
+    from directory.feedback.service import record_concern, record_correction
+    from directory.models import ClaimPhrase, ConcernKind
+
+    submit_texts(profile, {"bio": "Miracle results, guaranteed."}, None)
+    correction = record_correction(profile, "phone", "303 555 0100", "", False)
+    concern = record_concern(profile, ConcernKind.CONDUCT, "Something happened at the practice.", "")
+    db.session.commit()
+    held = pending_change(profile)
+    phrase = db.session.execute(db.select(ClaimPhrase).limit(1)).scalar_one()
     ids = {
         "practitioner_id": profile.id,
         "certification_id": certification.id,
@@ -272,6 +333,11 @@ def world(app, practitioner_user, other_practitioner_user, provider_user, other_
         "user_id": provider_user.id,
         "token": "not-a-valid-token",
         "photo": "matrix-photo.jpg",
+        "change_id": held.id,
+        "phrase_id": phrase.id,
+        "correction_id": correction.id,
+        "concern_id": concern.id,
+        "organization_id": f"practice-{profile.id}",
     }
     users = {
         "practitioner": practitioner_user,

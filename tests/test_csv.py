@@ -9,12 +9,14 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from directory.csv_io import COLUMNS, CsvImportError, decode_csv, import_practitioners, parse_csv
+from directory.csv_io import COLUMNS, OPTIONAL_COLUMNS, CsvImportError, decode_csv, import_practitioners, parse_csv
 from directory.extensions import db
 from directory.models import Certification, PracticeLocation, Practitioner, VerificationStatus
 from tests.factories import CertificationFactory, PractitionerFactory
 
 HEADER = ",".join(COLUMNS)
+# The columns of files written before the optional trailing ones existed.
+OLD_COLUMNS = [c for c in COLUMNS if c not in OPTIONAL_COLUMNS]
 
 
 def row(**values) -> dict:
@@ -182,6 +184,17 @@ def test_blank_coordinates_are_geocoded_from_the_address(app, fields, city, coun
         ({"latitude": "", "longitude": "", "address": "", "city": "Nowhereville Xyz", "postal_code": ""}, 3,
          "could not be geocoded"),
         ({"latitude": "", "longitude": "", "address": "", "city": "", "postal_code": ""}, 3, "give an address"),
+        ({"languages": "English;Elvish"}, 3,
+         "languages 'English;Elvish': We do not recognise 'Elvish' as a language. Use its name, e.g. Spanish"),
+        ({"fee_min": "-5"}, 3, "fee_min '-5': Enter a whole amount from 0 to 100000."),
+        ({"fee_max": "ten"}, 3, "fee_max 'ten': Enter a whole amount from 0 to 100000."),
+        ({"fee_min": "90.50"}, 3, "fee_min '90.50': Enter a whole amount"),
+        ({"fee_min": "90", "fee_max": "60"}, 3, "fee_max '60': The upper fee must not be lower than the starting fee."),
+        ({"currency": "EURO"}, 3, "currency 'EURO': Use the three-letter ISO 4217 code, e.g. USD."),
+        ({"currency": "€"}, 3, "currency '€': Use the three-letter ISO 4217 code"),
+        ({"wheelchair_accessible": "sometimes"}, 3, "wheelchair_accessible 'sometimes': Answer yes or no."),
+        ({"gender": "robot"}, 3, "gender 'robot': Choose female, male or non-binary, or leave it blank."),
+        ({"gender": "x" * 21}, 3, "gender is too long (21 characters, at most 20)"),
     ],
 )  # fmt: skip
 def test_a_bad_row_stops_the_import_with_its_line_and_writes_nothing(app, bad, line, reason):
@@ -205,9 +218,16 @@ def test_a_bad_row_stops_the_import_with_its_line_and_writes_nothing(app, bad, l
         ("name,email\nJane,jane@example.org\n", 1, "missing columns: practice_name, address"),
         (HEADER + "\n", 1, "no practitioners"),
         (HEADER + ",name\n", 1, "repeated columns: name"),
-        (HEADER + "\nJane Doe,jane@example.org\n", 2, "expected 17 fields, found 2"),
+        (HEADER + "\nJane Doe,jane@example.org\n", 2, f"expected {len(COLUMNS)} fields, found 2"),
+        (",".join(OLD_COLUMNS) + "\nJane Doe,jane@example.org\n", 2, f"expected {len(OLD_COLUMNS)} fields, found 2"),
+        (
+            ",".join([*OLD_COLUMNS, "fee_min"]) + "\n",
+            1,
+            "missing column: fee_max (a file with fee_min needs fee_max too)",
+        ),
+        (",".join([*OLD_COLUMNS, "fee_max"]) + "\n", 1, "missing column: fee_min"),
         (HEADER + '\n"Jane Doe,jane@example.org\n', 2, "not valid CSV"),
-        (HEADER + "\nJane\x00 Doe" + ",x" * 16 + "\n", 2, "name contains a control character"),
+        (HEADER + "\nJane\x00 Doe" + ",x" * (len(COLUMNS) - 1) + "\n", 2, "name contains a control character"),
     ],
 )
 def test_malformed_files_are_rejected(app, text, line, reason):
@@ -403,3 +423,127 @@ def test_export_defuses_spreadsheet_formulas_and_the_import_restores_them(runner
     assert practitioner("mallory@example.org").practice_name == "@SUM(1+1)"
     assert practitioner("mallory@example.org").phone == "+1 303-555-0100"
     assert runner.invoke(args=["export-practitioners"]).output == result.output
+
+
+# --- The optional trailing columns: fees, currency, wheelchair access, gender ------------------
+
+
+def test_the_new_columns_are_imported_through_the_editors_rules(client):
+    details = {
+        "fee_min": "60",
+        "fee_max": "90",
+        "currency": "gbp",
+        "wheelchair_accessible": "Yes",
+        "gender": "Non-binary",
+    }
+    import_practitioners(csv_text(row(**details)))
+    jane = practitioner("jane@example.org")
+    assert (jane.fee_min, jane.fee_max, jane.currency) == (60, 90, "GBP")
+    assert jane.wheelchair_accessible is True and jane.gender == "nonbinary"
+    # The search sees them (its index copies are filled from the imported practitioner).
+    found = client.get("/api/v1/practitioners?near=80302&radius_km=10&gender=nonbinary&wheelchair=1").get_json()
+    assert [r["name"] for r in found["results"]] == ["Jane Doe"]
+    assert client.get("/api/v1/practitioners?near=80302&radius_km=10&gender=female").get_json()["results"] == []
+
+
+def test_an_old_file_without_the_new_columns_still_imports_with_the_defaults(app):
+    report = import_practitioners(csv_text(row(), columns=OLD_COLUMNS))
+    assert report.practitioners_created == 1
+    jane = practitioner("jane@example.org")
+    assert (jane.fee_min, jane.fee_max, jane.currency, jane.wheelchair_accessible, jane.gender) == (
+        None, None, "USD", False, None,
+    )  # fmt: skip
+
+
+def test_an_old_file_leaves_the_new_fields_of_an_existing_profile_as_they_are(app):
+    details = {"fee_min": "70", "fee_max": "85", "currency": "EUR", "wheelchair_accessible": "yes", "gender": "female"}
+    import_practitioners(csv_text(row(**details)))
+    report = import_practitioners(csv_text(row(), columns=OLD_COLUMNS))
+    assert report.practitioners_unchanged == 1
+    report = import_practitioners(csv_text(row(phone="303-555-0199"), columns=OLD_COLUMNS))
+    assert report.practitioners_updated == 1 and "changed phone" in report.changes[0]
+    jane = practitioner("jane@example.org")
+    assert (jane.fee_min, jane.fee_max, jane.currency, jane.wheelchair_accessible, jane.gender) == (
+        70, 85, "EUR", True, "female",
+    )  # fmt: skip
+
+
+def test_blank_new_cells_mean_the_defaults_as_for_the_other_columns(app):
+    details = {"fee_min": "70", "fee_max": "85", "currency": "EUR", "wheelchair_accessible": "yes", "gender": "female"}
+    import_practitioners(csv_text(row(**details)))
+    report = import_practitioners(csv_text(row()))  # the columns are there, their cells blank
+    assert report.practitioners_updated == 1
+    assert "changed fee_min, fee_max, currency, wheelchair_accessible, gender" in report.changes[0]
+    jane = practitioner("jane@example.org")
+    assert (jane.fee_min, jane.fee_max, jane.currency, jane.wheelchair_accessible, jane.gender) == (
+        None, None, "USD", False, None,
+    )  # fmt: skip
+
+
+def test_rows_of_one_email_must_agree_on_the_new_columns_too(app):
+    text = csv_text(
+        row(gender="male", fee_min="50"),
+        row(city="Denver", latitude="39.7392", longitude="-104.9903", gender="female"),
+    )
+    with pytest.raises(CsvImportError) as error:
+        import_practitioners(text)
+    assert error.value.line == 3 and "gender differs from line 2" in error.value.reason
+    assert counts() == (0, 0, 0)
+    # A later row may leave them blank.
+    import_practitioners(
+        csv_text(row(gender="male", fee_min="50"), row(city="Denver", latitude="39.7392", longitude="-104.9903"))
+    )
+    jane = practitioner("jane@example.org")
+    assert jane.gender == "male" and jane.fee_min == 50 and len(jane.locations) == 2
+
+
+def test_the_export_writes_the_new_columns_last(runner):
+    PractitionerFactory(
+        email="jane@example.org",
+        display_name="Jane Doe",
+        fee_min=60,
+        fee_max=None,
+        currency="CAD",
+        wheelchair_accessible=True,
+        gender="female",
+    )
+    PractitionerFactory(email="tom@example.org", display_name="Tom Ray")
+    result = runner.invoke(args=["export-practitioners"])
+    assert result.exit_code == 0, result.output
+    records = list(csv.DictReader(io.StringIO(result.output)))
+    assert list(records[0])[-5:] == ["fee_min", "fee_max", "currency", "wheelchair_accessible", "gender"]
+    jane, tom = records
+    assert [jane[c] for c in OPTIONAL_COLUMNS] == ["60", "", "CAD", "yes", "female"]
+    assert [tom[c] for c in OPTIONAL_COLUMNS] == ["", "", "USD", "no", ""]
+
+
+def test_the_new_columns_round_trip_through_export_and_import(app, runner):
+    jane = PractitionerFactory(
+        email="jane@example.org",
+        fee_min=65,
+        fee_max=80,
+        currency="GBP",
+        wheelchair_accessible=True,
+        gender="nonbinary",
+        languages="English, Welsh",
+    )
+    PractitionerFactory(email="tom@example.org", gender=None, fee_min=None, fee_max=120)
+    CertificationFactory(practitioner=jane)
+    first = runner.invoke(args=["export-practitioners"]).output
+
+    def snapshot():
+        db.session.expire_all()
+        return sorted(
+            (p.email, p.fee_min, p.fee_max, p.currency, p.wheelchair_accessible, p.gender, p.languages)
+            for p in db.session.execute(select(Practitioner)).scalars()
+        )
+
+    before = snapshot()
+    assert import_practitioners(first).practitioners_unchanged == 2
+    from tests.conftest import reset_database
+
+    db.session.rollback()
+    reset_database()
+    import_practitioners(first)
+    assert snapshot() == before
+    assert runner.invoke(args=["export-practitioners"]).output == first

@@ -52,7 +52,7 @@ def test_alternate_names_and_accents_are_understood(offline, query, city):
     assert offline.lookup(query).city == city
 
 
-@pytest.mark.parametrize("query", ["Atlantis-under-the-sea", "", "   ", "Qwzxville, Texas", "x" * 400, "99999"])
+@pytest.mark.parametrize("query", ["Atlantis-under-the-sea", "", "   ", "Qwzxville, Texas", "x" * 400, "00001"])
 def test_unknown_places_give_none(offline, query):
     assert offline.lookup(query) is None
 

@@ -159,7 +159,7 @@ def test_api_names_the_place_it_used_and_the_alternatives(client):
     assert client.get("/api/v1/practitioners?lat=40&lon=-105").get_json()["alternatives"] == []
 
 
-@pytest.mark.parametrize("near", ["ZZ9 9ZZ", "X99", "Z1Z 1Z1", "99999"])
+@pytest.mark.parametrize("near", ["ZZ9 9ZZ", "X99", "Z1Z 1Z1", "00001"])
 def test_an_unknown_postcode_is_refused_with_a_clear_message(client, near):
     page = client.get("/search", query_string={"near": near})
     assert page.status_code == 400
@@ -177,3 +177,34 @@ def test_an_unknown_town_keeps_its_message(client):
 def test_the_store_is_built_by_a_documented_command(app):
     result = app.test_cli_runner().invoke(args=["geodata", "build"])
     assert result.exit_code == 0 and "gazetteer-" in result.output
+
+
+@pytest.mark.parametrize(
+    ("query", "country", "label"),
+    [
+        # The code first, then the town or the country, as addresses are written in much of Europe.
+        ("10115 Berlin", "DE", "Berlin 10115, Germany"),
+        ("10115 Germany", "DE", "Berlin 10115, Germany"),
+        ("75001 Paris", "FR", "Paris 75001, France"),
+        ("0150 Oslo", "NO", "Oslo 0150, Norway"),
+        ("114 55 Stockholm", "SE", "Stockholm 114 55, Sweden"),
+        ("1012 AB Amsterdam", "NL", "Amsterdam 1012 AB, The Netherlands"),
+        ("00100 Helsinki", "FI", "Helsinki 00100, Finland"),
+        ("2000 Sydney", "AU", "Sydney 2000, Australia"),
+        ("2000 Australia", "AU", "Sydney 2000, Australia"),
+        ("6011 New Zealand", "NZ", "Mount Victoria 6011, New Zealand"),
+        ("101 Reykjavik", "IS", "Reykjavík - 1 101, Iceland"),
+    ],
+)
+def test_a_code_before_its_town_or_country_is_found_there_not_in_the_us(offline, query, country, label):
+    place = offline.lookup(query)
+    assert (place.country, place.label) == (country, label)
+
+
+def test_a_five_digit_code_no_us_zip_has_is_found_abroad(offline):
+    place = offline.lookup("00100")
+    assert place.country == "FI" and place.label == "Helsinki 00100, Finland"
+    assert offline.lookup("99999").label == "Korvatunturi 99999, Finland"  # Santa Claus's own
+    # A real ZIP code stays a ZIP code, and a US address keeps its ZIP code.
+    assert offline.lookup("10115").country == "US"
+    assert offline.lookup("Boulder, CO 80302").country == "US"

@@ -255,6 +255,13 @@ BASICS = {
 }
 
 
+# 48 language codes: 190 characters as typed, 416 once stored by their English names.
+LANGUAGES_TOO_LONG = (
+    "en, es, fr, de, it, pt, nl, sv, no, da, fi, pl, cs, sk, hu, ro, bg, el, tr, ru, uk, ar, he, fa, "
+    "hi, bn, ur, ta, te, ml, kn, mr, gu, pa, zh, ja, ko, vi, th, id, ms, tl, sw, am, yo, ig, zu, xh"
+)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -270,7 +277,9 @@ BASICS = {
         ("phone", "call me maybe", "digits"),
         ("bio", "x" * 5001, "5000"),
         ("fee_min", "-5", "from 0 to 100000"),
-        ("languages", "English, " + "x" * 300, "at most 300 characters"),
+        ("languages", LANGUAGES_TOO_LONG, "at most 300 characters"),
+        ("languages", "English, Gibberish", "We do not recognise &#39;Gibberish&#39; as a language"),
+        ("gender", "robot", "Choose female, male or non-binary"),
         ("wheelchair_accessible", "maybe", "Answer yes or no"),
         ("fee_max", "50", "lower than the starting fee"),
     ],
@@ -283,6 +292,51 @@ def test_basics_editor_rejects_bad_input_with_a_field_error(client, practitioner
     assert response.status_code == 400
     assert f'id="{field}-error"' in html and message in html
     assert _profile(practitioner_user).display_name == "Pat Practitioner"
+
+
+def test_languages_in_any_spelling_are_saved_by_their_english_names(client, practitioner_user):
+    login(client, practitioner_user)
+    page = client.get("/dashboard/profile").get_data(as_text=True)
+    assert "Any spelling works" in page and "Español" in page
+    response = submit_form(client, "/dashboard/profile", {**BASICS, "languages": "Español, english; fr"})
+    assert response.status_code == 302
+    assert _profile(practitioner_user).languages == "Spanish, English, French"
+
+
+def test_a_word_that_is_not_a_language_is_refused_and_the_typed_text_kept(client, practitioner_user):
+    login(client, practitioner_user)
+    before = _profile(practitioner_user).languages
+    response = submit_form(client, "/dashboard/profile", {**BASICS, "languages": "English, Elvish"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="languages-error"' in html and "We do not recognise &#39;Elvish&#39; as a language" in html
+    assert 'value="English, Elvish"' in html
+    assert _profile(practitioner_user).languages == before
+
+
+@pytest.mark.parametrize(
+    ("chosen", "stored"), [("female", "female"), ("male", "male"), ("nonbinary", "nonbinary"), ("", None)]
+)
+def test_gender_is_optional_and_saved_as_chosen(client, practitioner_user, chosen, stored):
+    profile = _profile(practitioner_user)
+    profile.gender = "male" if chosen != "male" else "female"
+    db.session.commit()
+    login(client, practitioner_user)
+    response = submit_form(client, "/dashboard/profile", {**BASICS, "gender": chosen})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert _profile(practitioner_user).gender == stored
+
+
+def test_the_gender_field_says_it_is_optional_and_when_it_is_used(client, practitioner_user):
+    profile = _profile(practitioner_user)
+    profile.gender = "nonbinary"
+    db.session.commit()
+    login(client, practitioner_user)
+    page = client.get("/dashboard/profile").get_data(as_text=True)
+    assert '<select aria-describedby="gender-help" class="form-select" id="gender" name="gender">' in page
+    assert '<option value="">Prefer not to say</option>' in page
+    assert '<option selected value="nonbinary">Non-binary</option>' in page
+    assert "Optional." in page and "filters the search by practitioner gender" in page
 
 
 def test_conditions_editor_rejects_an_unknown_condition(client, practitioner_user):
@@ -344,6 +398,80 @@ def test_location_editor_validates_coordinates(client, practitioner_user):
     assert response.status_code == 400 and "Between -90 and 90" in response.get_data(as_text=True)
     response = submit_form(client, "/dashboard/locations/new", {**LOCATION, "latitude": "40", "longitude": ""})
     assert response.status_code == 400 and "both latitude and longitude" in response.get_data(as_text=True)
+
+
+def test_a_location_keeps_its_own_phone_opening_hours_and_note(client, practitioner_user):
+    login(client, practitioner_user)
+    location_id = _profile(practitioner_user).locations[0].id
+    url = f"/dashboard/locations/{location_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Leave blank to use your main phone." in page and "Mon-Fri 9-17; Sat 10-13" in page
+    details = {
+        "phone": "+1 303 555 0177",
+        "opening_hours": "Mon–Fri 9:00–17:30; Sat 10-13",
+        "hours_note": "  Evenings   by appointment ",
+    }
+    response = submit_form(client, url, {**LOCATION, **details})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    location = db.session.get(PracticeLocation, location_id)
+    db.session.refresh(location)
+    assert location.phone == "+1 303 555 0177" and location.hours_note == "Evenings by appointment"
+    weekdays = [f"{day} 09:00-17:30" for day in ("Mon", "Tue", "Wed", "Thu", "Fri")]
+    assert location.opening_hours.splitlines() == [*weekdays, "Sat 10:00-13:00"]
+    # The form shows the stored hours, which save again unchanged.
+    page = client.get(url).get_data(as_text=True)
+    assert "Mon 09:00-17:30\nTue 09:00-17:30" in page
+    # Blank: the main phone, hours not stated.
+    response = submit_form(client, url, {**LOCATION, "phone": "", "opening_hours": "", "hours_note": ""})
+    assert response.status_code == 302
+    db.session.refresh(location)
+    assert (location.phone, location.opening_hours, location.hours_note) == ("", "", "")
+    assert "opening hours not stated" in client.get("/dashboard/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("opening_hours", "Mon 17-9", "17-9 closes before it opens"),
+        ("opening_hours", "Funday 9-17", "We do not recognise &#39;Funday&#39; as a day"),
+        ("opening_hours", "Mon 9-25", "&#39;25&#39; is not a time"),
+        ("opening_hours", "daily 8-9, 10-11, 12-13, 14-15, 16-17", "at most 28 openings"),
+        ("phone", "call me maybe", "Use digits, spaces and + ( ) - only."),
+        ("hours_note", "n" * 201, "Use at most 200 characters (this has 201)."),
+    ],
+)
+def test_location_details_are_refused_with_a_message_and_the_typed_text_kept(
+    client, practitioner_user, field, value, message
+):
+    login(client, practitioner_user)
+    location = _profile(practitioner_user).locations[0]
+    location.opening_hours, location.hours_note = "Mon 09:00-17:00", "Kept"
+    db.session.commit()
+    url = f"/dashboard/locations/{location.id}"
+    response = submit_form(client, url, {**LOCATION, "label": "Changed", field: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'id="{field}-error"' in html and message in html
+    assert value in html
+    location = _profile(practitioner_user).locations[0]
+    assert (location.opening_hours, location.hours_note, location.label) == ("Mon 09:00-17:00", "Kept", "")
+
+
+def test_a_refused_enquiry_shows_the_profile_with_its_opening_hours_and_gender(app, practitioner_user):
+    profile = _profile(practitioner_user)
+    profile.gender = "female"
+    profile.locations[0].opening_hours, profile.locations[0].hours_note = "Mon 09:00-17:00", "Evenings by appointment"
+    db.session.commit()
+    patient = app.test_client()
+    response = submit_form(
+        patient,
+        f"/practitioners/{profile.id}",
+        {"name": "", "email": "paula@example.com", "message": "Too short", "consent": "y", "website": ""},
+        post_url=f"/practitioners/{profile.id}/enquiry",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Please correct the marked fields." in html
+    assert "Monday" in html and "09:00–17:00" in html and "Evenings by appointment" in html
 
 
 def test_location_map_script_is_served_and_no_inline_script_is_used(client, practitioner_user):

@@ -17,7 +17,7 @@ from directory.practitioners.profiles import unclaimed_profile_for
 from tests.conftest import login, submit_form
 from tests.factories import CertificationFactory, PractitionerFactory, UserFactory, body
 from tests.test_csv import csv_text, row
-from tests.test_profile_editor import BASICS
+from tests.test_profile_editor import BASICS, LANGUAGES_TOO_LONG
 
 REFUSED = object()
 
@@ -44,8 +44,24 @@ CASES = [
     ("display_name", "name", "display_name", "  Jo Ann  ", "Jo Ann"),
     ("practice_name", "practice_name", "practice_name", "p" * 161, REFUSED),
     ("languages", "languages", "languages", "English;  Spanish, english,", "English, Spanish"),
-    # 299 characters as typed, 373 once stored as "L00, L01, ...": longer than the column.
-    ("languages", "languages", "languages", ";".join(f"L{i:02}" for i in range(75)), REFUSED),
+    ("languages", "languages", "languages", "Español; en; FRANÇAIS", "Spanish, English, French"),
+    ("languages", "languages", "languages", "English; Elvish", REFUSED),
+    # 190 characters as typed, 416 once stored by their English names: longer than the column.
+    ("languages", "languages", "languages", LANGUAGES_TOO_LONG, REFUSED),
+    # The optional trailing columns of the CSV and the editor's fields of the same names.
+    ("fee_min", "fee_min", "fee_min", "-5", REFUSED),
+    ("fee_min", "fee_min", "fee_min", "9.50", REFUSED),
+    ("fee_min", "fee_min", "fee_min", "90", 90),
+    ("fee_max", "fee_max", "fee_max", "100001", REFUSED),
+    ("fee_max", "fee_max", "fee_max", "150", 150),
+    ("currency", "currency", "currency", "EURO", REFUSED),
+    ("currency", "currency", "currency", " eur ", "EUR"),
+    ("gender", "gender", "gender", "robot", REFUSED),
+    ("gender", "gender", "gender", "Non-binary", "nonbinary"),
+    ("gender", "gender", "gender", "female", "female"),
+    ("gender", "gender", "gender", "", None),
+    ("wheelchair_accessible", "wheelchair_accessible", "wheelchair_accessible", "sometimes", REFUSED),
+    ("wheelchair_accessible", "wheelchair_accessible", "wheelchair_accessible", "yes", True),
     # The yes/no words: the editor's checkbox and the import's accepting_new_patients column.
     ("wheelchair_accessible", "accepting_new_patients", None, "maybe", REFUSED),
     ("wheelchair_accessible", "accepting_new_patients", None, "yes", True),
@@ -63,6 +79,10 @@ RULE_OF = {
     "practice_name": rules.practice_name,
     "languages": rules.languages,
     "wheelchair_accessible": lambda value: rules.yes_no(value, default=False),
+    "fee_min": rules.fee,
+    "fee_max": rules.fee,
+    "currency": rules.currency,
+    "gender": rules.gender,
 }
 
 

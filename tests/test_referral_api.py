@@ -241,7 +241,7 @@ def test_first_read_by_the_practitioner_marks_the_referral_received(client, prov
     assert data["status"] == "received"
     assert [e["status"] for e in data["events"]] == ["requested", "received"]
     assert data["events"][1]["actor"] == "Pat Practitioner"
-    assert set(data["events"][0]) == {"status", "at", "actor", "note"}
+    assert set(data["events"][0]) == {"status", "kind", "at", "actor", "note", "appointment_at"}
     # A second read records nothing more.
     data = client.get(f"/api/v1/referrals/{referral.id}", headers=headers).get_json()
     assert len(data["events"]) == 2
@@ -264,15 +264,19 @@ def test_the_whole_lifecycle_through_the_api(client, provider_user, practitioner
     assert response.status_code == 200 and response.get_json()["status"] == "accepted"
     response = post_move(client, rid, recipient, status="in-progress")
     assert response.status_code == 400 and "appointment" in response.get_json()["error"]
-    response = post_move(client, rid, recipient, status="in-progress", appointment_at="2031-03-04T09:30:00Z")
+    response = post_move(client, rid, recipient, status="in-progress", appointment_at="2026-03-04T16:30:00Z")
     assert response.status_code == 200
-    assert response.get_json()["appointment_at"] == "2031-03-04T09:30:00Z"
+    # Written in the location's own time (Boulder, Mountain Standard Time), the same moment.
+    assert response.get_json()["appointment_at"] == "2026-03-04T09:30:00-07:00"
     response = post_move(client, rid, recipient, status="completed")
     assert response.status_code == 400 and response.get_json()["error"]
-    response = post_move(client, rid, recipient, status="completed", note="Four sessions; jaw pain much eased.")
+    response = post_move(
+        client, rid, recipient, status="completed", note="Four sessions; jaw pain much eased.", outcome={"sessions": 4}
+    )
     assert response.status_code == 200
     data = response.get_json()
-    assert data["status"] == "completed" and data["outcome"] == "Four sessions; jaw pain much eased."
+    assert data["status"] == "completed" and data["outcome_note"] == "Four sessions; jaw pain much eased."
+    assert data["outcome"]["note"] == "Four sessions; jaw pain much eased." and data["outcome"]["sessions"] == 4
     assert [e["status"] for e in data["events"]] == ["requested", "received", "accepted", "in-progress", "completed"]
     # Nothing moves a completed referral any more, not even the referrer's cancel.
     assert post_move(client, rid, referrer, status="cancelled").status_code == 409
@@ -473,7 +477,14 @@ def test_many_api_moves_at_once_leave_a_consistent_history(app, provider_user, p
     assert [e.status for e in db.session.get(Referral, rid).events] == ["requested", "received", "accepted"]
 
 
-def test_the_appointment_date_is_kept_in_utc(client, provider_user, practitioner_user):
+def test_the_appointment_is_written_in_the_locations_time(client, provider_user, practitioner_user):
     referral = make_referral(provider_user, practitioner_user, status=workflow.IN_PROGRESS)
     data = client.get(f"/api/v1/referrals/{referral.id}", headers=token_for(provider_user)).get_json()
-    assert data["appointment_at"] == APPOINTMENT.isoformat().replace("+00:00", "Z")
+    assert APPOINTMENT.isoformat() == "2026-03-04T16:30:00+00:00"
+    assert data["appointment_at"] == "2026-03-04T09:30:00-07:00"
+    assert data["appointment"] == {
+        "at": "2026-03-04T09:30:00-07:00",
+        "time_zone": "America/Denver",
+        "location_id": practitioner_user.practitioner.locations[0].id,
+        "place": "Boulder practice",
+    }

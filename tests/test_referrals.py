@@ -28,6 +28,8 @@ from tests.referral_helpers import (
 # --- The transition table, written out by hand ------------------------------------------------
 
 # (from, to, who): every legal move. If the table in workflow.py changes, this test says so.
+HOLDABLE = ("requested", "received", "accepted", "in-progress")
+BOTH = ("referrer", "recipient")
 EXPECTED_LEGAL = {
     ("draft", "requested", "referrer"),
     ("requested", "received", "recipient"),
@@ -35,39 +37,65 @@ EXPECTED_LEGAL = {
     ("received", "rejected", "recipient"),
     ("accepted", "in-progress", "recipient"),
     ("in-progress", "completed", "recipient"),
+    ("accepted", "no-show", "recipient"),
+    ("in-progress", "no-show", "recipient"),
+    ("accepted", "failed", "recipient"),
+    ("in-progress", "failed", "recipient"),
+    *((source, "on-hold", party) for source in HOLDABLE for party in BOTH),
+    # Back from a hold: legal only towards the status the hold interrupted (see expected_answer).
+    *(("on-hold", target, party) for target in HOLDABLE for party in BOTH),
+    ("on-hold", "cancelled", "referrer"),
+    ("requested", "entered-in-error", "referrer"),
+    ("received", "entered-in-error", "referrer"),
     ("requested", "cancelled", "referrer"),
     ("received", "cancelled", "referrer"),
     ("accepted", "cancelled", "referrer"),
     ("in-progress", "cancelled", "referrer"),
 }
-# Who may ever move a referral to each status.
+# Who may ever move a referral to each status (or make each action).
 EXPECTED_MOVERS = {
     "draft": set(),
-    "requested": {"referrer"},
-    "received": {"recipient"},
-    "accepted": {"recipient"},
+    "requested": {"referrer", "recipient"},  # the recipient only back from a hold
+    "received": {"referrer", "recipient"},
+    "accepted": {"referrer", "recipient"},
     "rejected": {"recipient"},
-    "in-progress": {"recipient"},
+    "in-progress": {"referrer", "recipient"},
+    "on-hold": {"referrer", "recipient"},
+    "failed": {"recipient"},
     "completed": {"recipient"},
     "cancelled": {"referrer"},
+    "entered-in-error": {"referrer"},
+    "no-show": {"recipient"},
 }
+# make_referral() puts a referral on hold from `accepted`.
+HELD_FROM = "accepted"
 
 
 def test_the_transition_table_is_exactly_the_lifecycle_of_the_issue():
     assert {(m.source, m.target, m.party) for m in workflow.TRANSITIONS} == EXPECTED_LEGAL
     for status, movers in EXPECTED_MOVERS.items():
-        assert workflow.parties_moving_to(status) == movers
+        assert workflow.parties_moving_to(status) == movers, status
     # Nothing leaves a final status.
-    assert not [m for m in workflow.TRANSITIONS if m.source in {"completed", "rejected", "cancelled"}]
-    assert workflow.find_move("received", "rejected").needs == ("note",)
-    assert workflow.find_move("in-progress", "completed").needs == ("note",)
-    assert workflow.find_move("accepted", "in-progress").needs == ("appointment_at",)
+    final = {"completed", "rejected", "cancelled", "failed", "entered-in-error"}
+    assert not [m for m in workflow.TRANSITIONS if m.source in final]
+    assert workflow.find_move("received", "rejected", "recipient").needs == ("note",)
+    assert workflow.find_move("in-progress", "completed", "recipient").needs == ("note", "outcome")
+    assert workflow.find_move("accepted", "in-progress", "recipient").needs == ("appointment_at",)
+    assert workflow.find_move("accepted", "failed", "recipient").needs == ("reason",)
+    assert workflow.find_move("received", "entered-in-error", "referrer").needs == ("note",)
+    for party in BOTH:
+        assert workflow.find_move("in-progress", "on-hold", party).needs == ("note",)
+        assert all(m.resumes for m in workflow.TRANSITIONS if m.source == "on-hold" and m.target in HOLDABLE)
+    # Every status has its label, colour and explanation.
+    for status in workflow.STATUSES:
+        assert workflow.STATUS_LABELS[status] and workflow.STATUS_EXPLANATIONS[status]
+        assert workflow.STATUS_COLOURS[status].startswith("text-bg-")
 
 
 def expected_answer(source: str, target: str, actor: str) -> int:
     """What the API must answer, from the hand-written expectations above."""
-    if source == "draft" and actor == "recipient":
-        return 404  # the practitioner never sees drafts
+    if source in ("draft", "entered-in-error") and actor == "recipient":
+        return 404  # the practitioner never sees drafts, nor referrals withdrawn as sent in error
     if actor == "admin" or actor not in EXPECTED_MOVERS[target]:
         return 403
     if actor == "recipient" and source == "requested":
@@ -75,15 +103,24 @@ def expected_answer(source: str, target: str, actor: str) -> int:
         if target == "received":
             return 200
         source = "received"
+    if source == "on-hold" and target in HOLDABLE and target != HELD_FROM:
+        return 409
     return 200 if (source, target, actor) in EXPECTED_LEGAL else 409
 
 
 MOVES = [
     (source, target, actor)
     for source in workflow.STATUSES
-    for target in workflow.STATUSES
+    for target in workflow.STATUSES + workflow.ACTIONS
     for actor in ("referrer", "recipient", "admin")
 ]
+# Everything any move may need: a note, a past appointment, a failure reason, an outcome.
+EVERYTHING = {
+    "note": "A note",
+    "appointment_at": "2026-03-04T09:30:00Z",
+    "reason": "unreachable",
+    "outcome": {"sessions": 3},
+}
 
 
 @pytest.mark.parametrize(("source", "target", "actor"), MOVES, ids=[f"{s}->{t}-by-{a}" for s, t, a in MOVES])
@@ -95,14 +132,19 @@ def test_every_move_by_every_party_answers_as_the_table_says(
     events_before = len(referral.events)
     response = client.post(
         f"/api/v1/referrals/{referral.id}/transitions",
-        json={"status": target, "note": "A note", "appointment_at": "2031-03-04T09:30:00Z"},
+        json={"status": target, **EVERYTHING},
         headers=token_for(user),
     )
     expected = expected_answer(source, target, actor)
     assert response.status_code == expected, response.get_data(as_text=True)
+    if expected != 200:
+        assert response.get_json()["error"]
     db.session.expire_all()
     stored = db.session.get(Referral, referral.id)
-    if expected == 200:
+    if expected == 200 and target == "no-show":
+        assert stored.status == source and stored.no_shows == 1
+        assert (stored.events[-1].kind, stored.events[-1].actor_id) == ("no-show", user.id)
+    elif expected == 200:
         assert stored.status == target
         assert stored.events[-1].status == target
         assert stored.events[-1].actor_id == user.id
@@ -149,8 +191,9 @@ def test_only_unopened_referrals_are_overdue_and_naive_times_count_as_utc():
     sent = datetime(2026, 3, 2, 10, 0)  # naive, as SQLite gives it back
     late = utc(2026, 3, 20)
     assert is_overdue("requested", sent, late)
-    for status in ("draft", "received", "accepted", "in-progress", "completed", "rejected", "cancelled"):
-        assert not is_overdue(status, sent, late)
+    for status in workflow.STATUSES:
+        if status not in ("requested", "accepted"):
+            assert not is_overdue(status, sent, late)
     assert not is_overdue("requested", None, late)
 
 
@@ -493,10 +536,16 @@ def test_practitioner_receives_accepts_books_completes_and_talks(client, provide
     # Booking needs the date of the first appointment.
     response = move({"status": "in-progress"})
     assert response.status_code == 400 and "first appointment" in response.get_data(as_text=True)
-    assert move({"status": "in-progress", "appointment_at": "2031-03-04T09:30"}).status_code == 302
+    # Typed in the practice's own time (Boulder: Mountain Standard Time in March before the change).
+    assert move({"status": "in-progress", "appointment_at": "2026-03-04T09:30"}).status_code == 302
     response = move({"status": "completed"})
     assert response.status_code == 400 and "Outcome for the referrer is required" in response.get_data(as_text=True)
-    assert move({"status": "completed", "note": "Jaw pain much eased after four sessions"}).status_code == 302
+    response = move({"status": "completed", "note": "Jaw pain much eased after four sessions"})
+    assert response.status_code == 400 and "sessions attended is required" in response.get_data(as_text=True)
+    response = move(
+        {"status": "completed", "note": "Jaw pain much eased after four sessions", "sessions": "4", "pain_start": "7"}
+    )
+    assert response.status_code == 302
 
     response = submit_form(
         client, f"/referrals/{rid}", {"body": "Thank you for the referral"}, post_url=f"/referrals/{rid}/messages"
@@ -512,7 +561,8 @@ def test_practitioner_receives_accepts_books_completes_and_talks(client, provide
         "Accepted",
         "In progress",
         "Completed",
-        "4 Mar 2031, 09:30",
+        "Wed 4 Mar 2026, 09:30 MST, Boulder practice",
+        "Sessions attended",
         "Jaw pain much eased after four sessions",
         "Thank you for the referral",
         "Pat Practitioner",
@@ -645,3 +695,84 @@ def test_referral_services_leave_the_commit_to_their_caller(provider_user, pract
     assert db.session.get(Referral, sent.id).status == "received" and sent.messages == []
     assert db.session.get(Referral, draft.id).reason != "Changed"
     assert len(outbox()) == 2  # the two emails of make_referral's moves, none of the rolled-back ones
+
+
+# --- The lists: 25 a page, filters, overdue first ------------------------------------------
+
+
+def listed_ids(html: str) -> list[int]:
+    """The referral ids of a list page, in order."""
+    return [int(i) for i in re.findall(r'href="/referrals/(\d+)"', html)]
+
+
+def test_the_list_shows_25_a_page_with_the_overdue_ones_first(client, provider_user, practitioner_user):
+    late = make_referral(provider_user, practitioner_user)
+    late.created_at = datetime.now(UTC) - timedelta(days=30)
+    others = [make_referral(provider_user, practitioner_user) for _ in range(27)]
+    db.session.commit()
+    login(client, provider_user)
+    first = listed_ids(client.get("/referrals/").get_data(as_text=True))
+    assert len(first) == 25
+    assert first[0] == late.id  # the oldest, but overdue: first
+    assert first[1:] == [r.id for r in reversed(others)][:24]
+    second = listed_ids(client.get("/referrals/?page=2").get_data(as_text=True))
+    assert second == [r.id for r in reversed(others)][24:]
+    oldest = listed_ids(client.get("/referrals/?sort=oldest").get_data(as_text=True))
+    assert oldest[:3] == [late.id, others[0].id, others[1].id]
+    assert client.get("/referrals/?page=zero").status_code == 400
+
+
+def test_the_list_filters_by_status_practitioner_urgency_and_day_sent(
+    client, provider_user, practitioner_user, other_practitioner_user
+):
+    urgent = make_referral(provider_user, practitioner_user, status=workflow.ACCEPTED)
+    routine = make_referral(provider_user, practitioner_user, urgency="routine")
+    elsewhere = make_referral(provider_user, other_practitioner_user, urgency="routine")
+    routine.created_at = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    elsewhere.created_at = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    db.session.commit()
+    login(client, provider_user)
+    page = client.get("/referrals/").get_data(as_text=True)
+    assert 'name="practitioner"' in page and "Olive Other" in page
+
+    def ids(query):
+        return set(listed_ids(client.get(f"/referrals/?{query}").get_data(as_text=True)))
+
+    assert ids("status=accepted") == {urgent.id}
+    assert ids(f"practitioner={other_practitioner_user.practitioner.id}") == {elsewhere.id}
+    assert ids("urgency=routine") == {routine.id, elsewhere.id}
+    assert ids("from=2026-03-02&to=2026-03-02") == {routine.id}
+    assert ids("from=2026-03-03&to=2026-03-31") == {elsewhere.id}
+    assert ids("urgency=routine&practitioner=" + str(practitioner_user.practitioner.id)) == {routine.id}
+    for bad in ("urgency=soon", "practitioner=abc", "from=2026-02-30", "from=2026-03-05&to=2026-03-01", "status=x"):
+        assert client.get(f"/referrals/?{bad}").status_code == 400, bad
+    # The practitioner's list never shows another practitioner's referrals, whatever is asked.
+    login(client, practitioner_user)
+    assert elsewhere.id not in ids(f"practitioner={other_practitioner_user.practitioner.id}")
+
+
+def test_the_api_list_filters_by_status_practitioner_and_dates(
+    client, provider_user, practitioner_user, other_practitioner_user
+):
+    accepted = make_referral(provider_user, practitioner_user, status=workflow.ACCEPTED)
+    early = make_referral(provider_user, practitioner_user)
+    elsewhere = make_referral(provider_user, other_practitioner_user)
+    early.created_at = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    elsewhere.created_at = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    db.session.commit()
+    headers = token_for(provider_user)
+
+    def ids(query):
+        response = client.get(f"/api/v1/referrals?{query}", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return {r["id"] for r in response.get_json()["results"]}
+
+    assert ids("status=accepted") == {accepted.id}
+    assert ids(f"practitioner_id={other_practitioner_user.practitioner.id}") == {elsewhere.id}
+    assert ids("since=2026-03-02&until=2026-03-02") == {early.id}
+    assert ids("since=2026-03-02T13:00:00Z&until=2026-03-31") == {elsewhere.id}
+    assert ids("until=2026-03-04") == {early.id}
+    assert ids("since=2026-11-01") == {accepted.id}
+    for bad in ("since=yesterday", "until=2026-13-01", "practitioner_id=-1", "since=2026-03-05&until=2026-03-01"):
+        response = client.get(f"/api/v1/referrals?{bad}", headers=headers)
+        assert response.status_code == 400 and response.get_json()["error"], bad

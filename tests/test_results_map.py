@@ -54,7 +54,8 @@ def test_a_card_shows_the_facts_that_decide(client):
     assert "Wheelchair accessible" in card
     assert '<span class="avatar-initials">AL</span>' in html
     assert 'href="tel:+13035550100"' in html
-    assert "https://www.openstreetmap.org/directions?to=40.02000%2C-105.27000" in html
+    # The same directions link as the profile (profile_links.directions_href).
+    assert "https://www.google.com/maps/dir/?api=1&amp;destination=40.020000,-105.270000" in html
 
 
 def test_a_card_leaves_out_what_the_practitioner_did_not_say(client):

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask import render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from directory.admin.audit_records import label_records
 from directory.admin.forms import AuditFilterForm
 from directory.admin.views import bp
 from directory.extensions import db
@@ -23,11 +25,12 @@ def _choices(column) -> list[SelectChoice]:
 
 @bp.get("/audit")
 def audit():
-    """Every admin action, newest first, filtered by actor, action, record and date range."""
+    """Every admin action, newest first, naming people and records with links; filtered by actor, action,
+    record and date range."""
     form = AuditFilterForm(request.args)
     form.action.choices = _choices(AuditLog.action)
     form.object_type.choices = _choices(AuditLog.object_type)
-    query = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    query = select(AuditLog).options(selectinload(AuditLog.actor)).order_by(AuditLog.at.desc(), AuditLog.id.desc())
     status = 200
     if form.validate():
         if form.actor.data:
@@ -47,4 +50,5 @@ def audit():
         query = query.where(False)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("admin/audit.html", form=form, page=page, args=args), status
+    labels = label_records(page.items)
+    return render_template("admin/audit.html", form=form, page=page, args=args, labels=labels), status

@@ -4,23 +4,45 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp
 
-VERIFICATION_METHODS = [
-    SelectChoice("register checked", "Register checked"),
-    SelectChoice("certificate inspected", "Certificate inspected"),
-    SelectChoice("body contacted", "Certifying body contacted"),
-]
+from directory.admin.credential_queue import AGE_CHOICES, QueueFilter
+from directory.admin.verification import METHODS, Check
 
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case letters, digits and single hyphens.")
 
 
 class VerifyCertificationForm(FlaskForm):
-    """How the credential was checked."""
+    """How the credential was checked, and what that check names (`verification.check_problems` judges it)."""
 
-    method = SelectField("How was it checked?", choices=VERIFICATION_METHODS, validators=[DataRequired()])
-    note = TextAreaField("Note (what you saw, whom you spoke to)", validators=[Optional(), Length(max=2000)])
+    # Nothing is chosen in advance, and the choice is judged with what it needs (one rule, one message).
+    method = RadioField(
+        "How did you check it?", choices=[SelectChoice(v, label) for v, label in METHODS.items()], validate_choice=False
+    )
+    reference = StringField("Register reference or URL of the entry", validators=[Optional(), Length(max=300)])
+    contact = StringField("Whom you contacted at the body", validators=[Optional(), Length(max=200)])
+    contacted_on = DateField("When you contacted them", validators=[Optional()])
+    note = TextAreaField("Note (optional: anything else you saw)", validators=[Optional(), Length(max=2000)])
+
+    def check(self) -> Check:
+        """The check as the admin described it."""
+        return Check(
+            method=self.method.data or "",
+            reference=self.reference.data or "",
+            contact=self.contact.data or "",
+            contacted_on=self.contacted_on.data,
+            note=self.note.data or "",
+        )
 
 
 class RejectForm(FlaskForm):
@@ -132,6 +154,43 @@ class PractitionerSearchForm(FlaskForm):
         ],
         validators=[Optional()],
     )
+
+
+class QueueFilterForm(FlaskForm):
+    """Filters of the credential queue (a GET form); `body` and `credential` choices come from the view."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name or email", validators=[Optional(), Length(max=200)])
+    body = SelectField("Certifying body", validators=[Optional()])
+    credential = SelectField("Credential", validators=[Optional()])
+    age = SelectField(
+        "Waiting",
+        choices=[SelectChoice("", "Any time")] + [SelectChoice(str(d), f"More than {d} days") for d in AGE_CHOICES],
+        validators=[Optional()],
+    )
+    evidence = SelectField(
+        "Evidence file",
+        choices=[SelectChoice("", "Either"), SelectChoice("yes", "Has evidence"), SelectChoice("no", "No evidence")],
+        validators=[Optional()],
+    )
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=1_000_000)])
+
+    def queue_filter(self) -> QueueFilter:
+        """The filter these (validated) fields describe."""
+        return QueueFilter(
+            body_id=int(self.body.data) if self.body.data else None,
+            credential=self.credential.data or "",
+            older_than_days=int(self.age.data) if self.age.data else None,
+            has_evidence={"yes": True, "no": False}.get(self.evidence.data or ""),
+            search=(self.q.data or "").strip(),
+        )
+
+    def args(self) -> dict[str, str]:
+        """The filters as query-string arguments (empty ones left out), for links that keep them."""
+        values = {f.name: str(f.data if f.data is not None else "").strip() for f in self if f.name != "page"}
+        return {name: value for name, value in values.items() if value}
 
 
 class AuditFilterForm(FlaskForm):

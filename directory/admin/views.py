@@ -55,6 +55,8 @@ def index():
 from directory.admin import (  # noqa: E402, F401
     audit_views,
     bulk_views,
+    claims_views,
+    feedback_views,
     moderation_views,
     queue_views,
     registry_views,

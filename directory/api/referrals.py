@@ -100,14 +100,14 @@ def create_referral(data: ReferralInput):
 
 
 @bp.get("/referrals")
-@operation(bp, "listReferrals", token=True, errors={400: "Bad paging or status", **NEED_TOKEN})
+@operation(bp, "listReferrals", token=True, errors={400: "Bad paging or filter", **NEED_TOKEN})
 @api_login_required
 @bp.arguments(ReferralListArgsSchema, location="query")
 @bp.response(200, ReferralListSchema, description="One page of referrals")
 def list_referrals(args: dict):
     """Referrals sent (provider), received (practitioner) or all (admin), newest first."""
     page, per_page = args["page"], args["per_page"]
-    stmt = service.visible_referrals(g.api_user, args["status"])
+    stmt = service.visible_referrals(g.api_user, args["filters"])
     count = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return {"count": count, "page": page, "per_page": per_page, "results": rows}
@@ -147,6 +147,9 @@ def move_referral(move: dict, referral, user):
             move["status"],
             note=move["note"],
             appointment_at=move["appointment_at"],
+            location_id=move["location_id"],
+            reason=move["reason"],
+            outcome=move["outcome"],
             expected_version=move["version"],
         )
     except ReferralError:

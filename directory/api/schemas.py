@@ -17,19 +17,31 @@ from directory.search import (
     DEFAULT_PER_PAGE,
     DEFAULT_RADIUS_KM,
     FALSE_WORDS,
+    GENDERS,
+    MAX_FEE,
+    MAX_LANGUAGE_LENGTH,
+    MAX_NEAR_LENGTH,
+    MAX_PAGE,
     MAX_PER_PAGE,
     MAX_RADIUS_KM,
+    MAX_SESSION_MINUTES,
+    SORTS,
     TRUE_WORDS,
     SearchError,
     parse_search_args,
 )
 
-# Limits parse_search_args applies that have no constant of their own in directory.search;
-# tests/test_api_contract.py checks that the parser agrees with each one.
-MAX_SEARCH_PAGE = 10_000
-MAX_NEAR_LENGTH = 200
-MAX_LANGUAGE_LENGTH = 40
+# The search's own limits (tests/test_api_contract.py checks that the parser agrees with each).
 FLAG_WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
+
+
+def gender_field(**kwargs) -> fields.String:
+    """A practitioner's stated gender, or null when they do not say."""
+    return fields.String(
+        allow_none=True,
+        metadata={"enum": [*GENDERS, None], "description": "female, male or nonbinary; null when not stated"},
+        **kwargs,
+    )
 
 
 class SiteUrl(fields.String):
@@ -122,6 +134,15 @@ class PractitionerSummarySchema(Schema):
     conditions = fields.Pluck(ConditionSchema, "slug", many=True, required=True, attribute="practitioner.conditions")
     credentials = Credentials(attribute="practitioner.certifications")
     accepting_new_patients = fields.Boolean(attribute="practitioner.accepting_new_patients")
+    session_minutes = fields.Integer(allow_none=True, attribute="practitioner.session_minutes")
+    fee_min = fields.Integer(allow_none=True, attribute="practitioner.fee_min")
+    fee_max = fields.Integer(allow_none=True, attribute="practitioner.fee_max")
+    currency = fields.String(attribute="practitioner.currency", metadata={"description": "ISO 4217, e.g. USD"})
+    languages = fields.List(
+        fields.String(), attribute="practitioner.languages", metadata={"description": "English names, e.g. Spanish"}
+    )
+    wheelchair_accessible = fields.Boolean(attribute="practitioner.wheelchair_accessible")
+    gender = gender_field(attribute="practitioner.gender")
     location = fields.Nested(LocationSchema, required=True)
     url = SiteUrl("public.profile", "practitioner_id", attribute="practitioner.id")
 
@@ -135,7 +156,7 @@ class PlaceSchema(Schema):
 
 
 class SearchResultsSchema(Schema):
-    """One page of search results, nearest first."""
+    """One page of search results, in the order asked (`sort`: nearest first by default)."""
 
     place = fields.Nested(PlaceSchema, metadata={"description": "the place the search was centred on"})
     alternatives = fields.Nested(
@@ -184,9 +205,12 @@ class PractitionerSchema(Schema):
     session_minutes = fields.Integer(allow_none=True)
     fee_min = fields.Integer(allow_none=True)
     fee_max = fields.Integer(allow_none=True)
-    currency = fields.String()
-    languages = fields.List(fields.String(), attribute="language_list")
+    currency = fields.String(metadata={"description": "ISO 4217, e.g. USD"})
+    languages = fields.List(
+        fields.String(), attribute="language_list", metadata={"description": "English names, e.g. Spanish"}
+    )
     wheelchair_accessible = fields.Boolean()
+    gender = gender_field()
     conditions = fields.Pluck(ConditionSchema, "slug", many=True, required=True)
     credentials = Credentials(attribute="certifications")
     training = fields.Nested(TrainingSchema, many=True, attribute="trainings")
@@ -223,7 +247,7 @@ class SearchArgsSchema(Schema):
     lon = fields.Float(validate=validate.Range(-180, 180))
     near = fields.String(
         validate=validate.Length(max=MAX_NEAR_LENGTH),
-        metadata={"description": "A US ZIP code, a town, 'town, state' or 'town, country' (instead of lat and lon)"},
+        metadata={"description": "A postcode, a town, 'town, region' or 'town, country' (instead of lat and lon)"},
     )
     radius_km = fields.Float(
         load_default=DEFAULT_RADIUS_KM,
@@ -232,10 +256,46 @@ class SearchArgsSchema(Schema):
     condition = fields.List(
         fields.String(), metadata={"description": "Condition slugs (repeat the parameter); every one must match"}
     )
-    verified = fields.String(validate=validate.OneOf(FLAG_WORDS))
-    accepting = fields.String(validate=validate.OneOf(FLAG_WORDS))
-    language = fields.String(validate=validate.Length(max=MAX_LANGUAGE_LENGTH))
-    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_SEARCH_PAGE))
+    verified = fields.String(
+        validate=validate.OneOf(FLAG_WORDS), metadata={"description": "1: only practitioners with a current credential"}
+    )
+    accepting = fields.String(
+        validate=validate.OneOf(FLAG_WORDS), metadata={"description": "1: only practitioners accepting new patients"}
+    )
+    language = fields.String(
+        validate=validate.Length(max=MAX_LANGUAGE_LENGTH),
+        metadata={
+            "description": "A language in any spelling: its name in English or in itself, or its code "
+            "(Spanish, spanish, Español and es are the same filter); an unknown language is refused"
+        },
+    )
+    fee_max = fields.Integer(
+        validate=validate.Range(0, MAX_FEE),
+        metadata={
+            "description": "Fees from at most this much, in whole units of the practitioner's currency "
+            "(their lowest fee counts); a practitioner who states no fee is left out"
+        },
+    )
+    session_minutes = fields.Integer(
+        validate=validate.Range(1, MAX_SESSION_MINUTES),
+        metadata={"description": "Sessions of at least this many minutes"},
+    )
+    wheelchair = fields.String(
+        validate=validate.OneOf(FLAG_WORDS), metadata={"description": "1: only wheelchair-accessible practices"}
+    )
+    gender = fields.String(
+        validate=validate.OneOf([*GENDERS, "non-binary"]),
+        metadata={"description": "The practitioner's stated gender; those who do not state it are left out"},
+    )
+    sort = fields.String(
+        load_default=SORTS[0],
+        validate=validate.OneOf(SORTS),
+        metadata={
+            "description": "distance: nearest first; name: by name; verified: currently verified first, "
+            "most recently verified first, then nearest"
+        },
+    )
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(1, MAX_PER_PAGE))
 
     def load(self, data, **kwargs):

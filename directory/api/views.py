@@ -37,7 +37,7 @@ def bad_search(error: SearchError):
 @bp.arguments(SearchArgsSchema, location="query")
 @bp.response(200, SearchResultsSchema, description="One page of results")
 def list_practitioners(parsed):
-    """Practitioners near a place, nearest first.
+    """Practitioners near a place, nearest first (or by `sort`), with any of the filters.
 
     Give `lat` and `lon`, or `near`. Distances are great-circle km to the nearest location.
     """
@@ -89,4 +89,6 @@ def openapi():
 Blueprint.add_url_rule(bp, "/openapi.json", "openapi", openapi)
 
 # The referral routes live in their own module on this blueprint.
+# The practitioner's own profile (issue 12) lives in its own module on this blueprint.
+from directory.api import profile as _profile  # noqa: E402,F401
 from directory.api import referrals as _referrals  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """CSV import and export of practitioners: the format of `import-practitioners` and
 `export-practitioners`, and the functions the admin area's register upload reuses.
 
-- `format`: the columns, cell escaping against spreadsheet formulas, decoding, CsvImportError;
+- `format`: the columns (the last ones optional), cell escaping against spreadsheet formulas, decoding, CsvImportError;
 - `parser`: a file read into validated rows (`parse_csv`), blank coordinates geocoded (`geocode`);
 - `importer`: rows written in one transaction (`import_practitioners`, `ImportReport`);
 - `exporter`: the directory written back in the same format (`export_practitioners`).
@@ -15,6 +15,7 @@ from directory.csv_io.format import (
     COLUMNS,
     MAX_FILE_CHARS,
     MAX_LENGTHS,
+    OPTIONAL_COLUMNS,
     PRACTITIONER_FIELDS,
     CsvImportError,
     decode_csv,
@@ -28,6 +29,7 @@ __all__ = [
     "COLUMNS",
     "MAX_FILE_CHARS",
     "MAX_LENGTHS",
+    "OPTIONAL_COLUMNS",
     "PRACTITIONER_FIELDS",
     "CsvImportError",
     "ImportReport",

@@ -24,6 +24,11 @@ def _credentials_cell(p: Practitioner) -> str:
     )
 
 
+def _number(value: int | None) -> str:
+    """A whole number as its digits, "" for none."""
+    return "" if value is None else str(value)
+
+
 def export_rows() -> Iterable[list[str]]:
     """Every practitioner with a practice location, one row per location, in COLUMNS order."""
     stmt = (
@@ -54,10 +59,15 @@ def export_rows() -> Iterable[list[str]]:
                 conditions,
                 credentials,
                 "yes" if p.accepting_new_patients else "no",
-                "" if p.session_minutes is None else str(p.session_minutes),
+                _number(p.session_minutes),
                 ";".join(p.language_list),
                 p.phone,
                 p.website,
+                _number(p.fee_min),
+                _number(p.fee_max),
+                p.currency,
+                "yes" if p.wheelchair_accessible else "no",
+                p.gender or "",
             ]
 
 

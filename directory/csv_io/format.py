@@ -3,6 +3,10 @@
 One row per practice location; rows sharing an email are one practitioner. The practitioner
 fields' limits live in `directory.practitioners.rules`; this module holds only what belongs
 to the file: column names, the sizes of the location columns, and cell escaping.
+
+The last columns (OPTIONAL_COLUMNS) came later: a file may leave them out, and then the
+import leaves those fields of an existing practitioner as they are (a new one gets the
+defaults). A column that is present and blank means the field's default, as for the others.
 """
 
 from __future__ import annotations
@@ -27,7 +31,17 @@ COLUMNS = [
     "languages",
     "phone",
     "website",
+    # Optional trailing columns: old files without them still import.
+    "fee_min",
+    "fee_max",
+    "currency",
+    "wheelchair_accessible",
+    "gender",
 ]
+OPTIONAL_COLUMNS = ("fee_min", "fee_max", "currency", "wheelchair_accessible", "gender")
+REQUIRED_COLUMNS = [name for name in COLUMNS if name not in OPTIONAL_COLUMNS]
+# Columns that only make sense together: a file has both or neither (the range is checked as one).
+PAIRED_COLUMNS = (("fee_min", "fee_max"),)
 # Longest cell accepted for the columns that no practitioner field rule checks (the rules in
 # directory.practitioners.rules give the limits of name, email, practice_name, phone, website
 # and languages, with the same message as the profile editor).
@@ -43,6 +57,11 @@ MAX_LENGTHS = {
     "credentials": 2000,
     "accepting_new_patients": 10,
     "session_minutes": 10,
+    "fee_min": 10,
+    "fee_max": 10,
+    "currency": 10,
+    "wheelchair_accessible": 10,
+    "gender": 20,
 }
 MAX_FILE_CHARS = 50 * 1024 * 1024
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -56,6 +75,11 @@ PRACTITIONER_FIELDS = (
     "languages",
     "phone",
     "website",
+    "fee_min",
+    "fee_max",
+    "currency",
+    "wheelchair_accessible",
+    "gender",
 )
 
 

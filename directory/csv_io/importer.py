@@ -2,7 +2,8 @@
 
 Importing the same file again updates, never duplicates: the file's locations replace the
 practitioner's, its conditions replace theirs, its credentials are added or updated (others
-are kept). A credential goes back to verification by the one rule of
+are kept). Fields of optional columns the file does not have are left as they are (a new
+practitioner gets the defaults); a location's phone and opening hours are the editor's. A credential goes back to verification by the one rule of
 `directory.practitioners.rules` (a changed body, code, number, date or evidence).
 """
 
@@ -15,7 +16,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from directory.csv_io.format import CsvImportError, address_key, point
+from directory.csv_io.format import OPTIONAL_COLUMNS, CsvImportError, address_key, point
 from directory.csv_io.parser import ParsedRow, Reference, parse_csv
 from directory.extensions import db
 from directory.models import Certification, PracticeLocation, Practitioner, VerificationStatus
@@ -95,6 +96,7 @@ def _apply_practitioner(p: Practitioner, first: ParsedRow, rows: list[ParsedRow]
         "website": first.website,
         "published": True,
     }
+    wanted |= {name: getattr(first, name) for name in OPTIONAL_COLUMNS if name not in first.absent}
     for attr, value in wanted.items():
         if getattr(p, attr) != value:
             setattr(p, attr, value)

@@ -3,6 +3,7 @@
 A file is validated completely before anything is written; the first bad row stops it with
 its line number and the reason. Practitioner fields go through the same rules as the profile
 editor (`directory.practitioners.rules`), so a value is refused here with the editor's message.
+The optional columns a file leaves out are listed in each row's `absent`.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from directory.csv_io.format import (
-    COLUMNS,
     CONTROL_RE,
     CREDENTIAL_RE,
     MAX_FILE_CHARS,
     MAX_LENGTHS,
+    OPTIONAL_COLUMNS,
+    PAIRED_COLUMNS,
     PRACTITIONER_FIELDS,
+    REQUIRED_COLUMNS,
     CsvImportError,
     address_key,
     from_spreadsheet_safe,
@@ -34,6 +37,9 @@ from directory.extensions import db
 from directory.geocoding import Place, geocode, get_gazetteer
 from directory.models import CertifyingBody, Condition
 from directory.practitioners import rules
+
+# A blank currency cell means the profile editor's (and the model's) default.
+DEFAULT_CURRENCY = "USD"
 
 
 @dataclass
@@ -60,8 +66,15 @@ class ParsedRow:
     languages: list[str] = field(default_factory=list)
     phone: str = ""
     website: str = ""
+    fee_min: int | None = None
+    fee_max: int | None = None
+    currency: str = DEFAULT_CURRENCY
+    wheelchair_accessible: bool = False
+    gender: str | None = None
     # The practitioner fields left blank on this line (later lines of an email may leave them out).
     blank: frozenset[str] = frozenset()
+    # The optional columns the file does not have: the import leaves those fields as they are.
+    absent: frozenset[str] = frozenset()
 
     @property
     def location_key(self) -> tuple:
@@ -161,10 +174,28 @@ def _check_cells(values: dict[str, str]) -> None:
             raise ValueError(f"{name} contains a control character")
 
 
+def _fees(values: dict[str, str]) -> dict:
+    """fee_min, fee_max and currency, each through its rule, and the two fees as a range."""
+    fee_min = apply_rule("fee_min", values["fee_min"], rules.fee)
+    fee_max = apply_rule("fee_max", values["fee_max"], rules.fee)
+    try:
+        rules.fee_range(fee_min, fee_max)
+    except rules.FieldError as error:
+        raise ValueError(f"fee_max {values['fee_max']!r}: {error}") from None
+    raw_currency = values["currency"]
+    currency = apply_rule("currency", raw_currency, rules.currency) if raw_currency else DEFAULT_CURRENCY
+    return {"fee_min": fee_min, "fee_max": fee_max, "currency": currency}
+
+
 def _practitioner_fields(values: dict[str, str]) -> dict:
     """The practitioner's own cells, each through its rule in directory.practitioners.rules."""
     apply_rule("languages", values["languages"], rules.languages)
     return {
+        **_fees(values),
+        "wheelchair_accessible": apply_rule(
+            "wheelchair_accessible", values["wheelchair_accessible"], rules.yes_no, False
+        ),
+        "gender": apply_rule("gender", values["gender"], rules.gender),
         "email": apply_rule("email", values["email"], rules.email),
         "name": apply_rule("name", values["name"], rules.display_name) if values["name"] else "",
         "practice_name": apply_rule("practice_name", values["practice_name"], rules.practice_name),
@@ -179,7 +210,7 @@ def _practitioner_fields(values: dict[str, str]) -> dict:
     }
 
 
-def _parse_row(line: int, values: dict[str, str], ref: Reference) -> ParsedRow:
+def _parse_row(line: int, values: dict[str, str], ref: Reference, absent: frozenset[str]) -> ParsedRow:
     _check_cells(values)
     unknown = [s for s in split_list(values["conditions"]) if s.lower() not in ref.conditions]
     if unknown:
@@ -194,6 +225,7 @@ def _parse_row(line: int, values: dict[str, str], ref: Reference) -> ParsedRow:
         country=_country(values["country"], ref),
         conditions=list(dict.fromkeys(s.lower() for s in split_list(values["conditions"]))),
         credentials=_credentials(values["credentials"], ref),
+        absent=absent,
     )
     lat_raw, lon_raw = values["latitude"], values["longitude"]
     if lat_raw or lon_raw:
@@ -216,9 +248,13 @@ def _check_same_practitioner(row: ParsedRow, first: ParsedRow) -> None:
 def _check_header(line: int, record: list[str]) -> list[str]:
     """The header's column names; CsvImportError when one is missing or repeated."""
     header = [name.strip().lower() for name in record]
-    missing = [name for name in COLUMNS if name not in header]
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         raise CsvImportError(line, f"missing columns: {', '.join(missing)}")
+    for pair in PAIRED_COLUMNS:
+        if sum(name in header for name in pair) == 1:
+            given, other = pair if pair[0] in header else pair[::-1]
+            raise CsvImportError(line, f"missing column: {other} (a file with {given} needs {other} too)")
     duplicated = sorted({name for name in header if header.count(name) > 1 and name})
     if duplicated:
         raise CsvImportError(line, f"repeated columns: {', '.join(duplicated)}")
@@ -244,8 +280,10 @@ def _read_row(line: int, header: list[str], record: list[str], ref: Reference) -
     if len(record) != len(header):
         raise CsvImportError(line, f"expected {len(header)} fields, found {len(record)}")
     values = {name: from_spreadsheet_safe(value.strip()) for name, value in zip(header, record, strict=True)}
+    absent = frozenset(name for name in OPTIONAL_COLUMNS if name not in values)
+    values.update(dict.fromkeys(absent, ""))
     try:
-        return _parse_row(line, values, ref)
+        return _parse_row(line, values, ref, absent)
     except ValueError as error:
         raise CsvImportError(line, str(error)) from None
 

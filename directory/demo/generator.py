@@ -6,10 +6,11 @@ directory: a change here that draws in another order changes every demo practiti
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -40,7 +41,13 @@ from directory.models import (
     Training,
 )
 from directory.models.base import today, utcnow
-from directory.models.practitioners import last_verified_day, practitioner_conditions, search_copies
+from directory.models.practitioners import (
+    last_verified_day,
+    last_verified_on,
+    practitioner_conditions,
+    search_copies,
+)
+from directory.timezones import time_zone_at
 
 
 @dataclass(frozen=True)
@@ -192,6 +199,34 @@ def _location_rows(rng: random.Random, ids: Ids, person: Person) -> list[dict]:
     return locations
 
 
+# Opening hours a demo location may keep (see practitioners.hours for the format).
+DEMO_HOURS = (
+    "Mon 09:00-17:00\nTue 09:00-17:00\nWed 09:00-17:00\nThu 09:00-17:00\nFri 09:00-15:00",
+    "Mon 10:00-18:00\nWed 10:00-18:00\nFri 10:00-18:00\nSat 09:00-13:00",
+    "Tue 08:30-16:30\nThu 08:30-19:00\nSat 09:00-12:00",
+    "",
+)
+DEMO_HOURS_NOTES = ("", "", "Evenings by appointment", "Home visits on request")
+
+
+@functools.lru_cache(maxsize=65536)
+def _time_zone(latitude: float, longitude: float) -> str:
+    """The time zone of a 0.1° cell (demo rows bypass the ORM hook that sets it)."""
+    return time_zone_at(latitude, longitude)
+
+
+def _add_later_details(rng: random.Random, practitioner: dict, locations: list[dict], certification, ref) -> None:
+    """Gender (or none stated), opening hours, a phone per location, and spread verification days."""
+    practitioner["gender"] = rng.choices(["female", "male", "nonbinary", None], weights=[62, 25, 3, 10])[0]
+    for location in locations:
+        location["time_zone"] = _time_zone(round(location["latitude"], 1), round(location["longitude"], 1))
+        location["opening_hours"] = rng.choice(DEMO_HOURS)
+        location["hours_note"] = rng.choice(DEMO_HOURS_NOTES)
+        location["phone"] = "" if len(locations) == 1 else practitioner["phone"]
+    if certification is not None and certification.get("verified_at") is not None:
+        certification["verified_at"] = ref.now - timedelta(days=rng.randrange(0, 720), minutes=rng.randrange(0, 1440))
+
+
 def generate_practitioner(
     rng: random.Random, ids: Ids, batch: Batch, town: dict, ref: Reference, details: bool
 ) -> None:
@@ -206,11 +241,14 @@ def generate_practitioner(
         bits |= 1 << bit
         batch.add(practitioner_conditions, {"practitioner_id": person.pid, "condition_id": condition_id})
     practitioner = _practitioner_row(rng, person, conditions, ref)
-    batch.add(Practitioner.__table__, practitioner)
     locations = _location_rows(rng, ids, person)
+    certification, training_key = certification_row(rng, ids, person, ref)
+    # Details added after the first demo data, drawn from their own generator so that every
+    # earlier detail (and every test that counts on one) stays as it was.
+    _add_later_details(random.Random(f"details-{person.pid}"), practitioner, locations, certification, ref)
+    batch.add(Practitioner.__table__, practitioner)
     for location in locations:
         batch.add(PracticeLocation.__table__, location)
-    certification, training_key = certification_row(rng, ids, person, ref)
     if certification is not None:
         batch.add(Certification.__table__, certification)
     credentials = [(certification["status"], certification["expires_on"])] if certification else []
@@ -222,6 +260,17 @@ def generate_practitioner(
         accepting=practitioner["accepting_new_patients"],
         languages=practitioner["languages"],
         verified_until=last_verified_day(credentials),
+        verified_on=last_verified_on(
+            [(certification["status"], certification["expires_on"], certification["verified_at"])]
+            if certification
+            else []
+        ),
+        fee_from=practitioner["fee_min"],
+        session_minutes=practitioner["session_minutes"],
+        wheelchair=practitioner["wheelchair_accessible"],
+        gender=practitioner["gender"],
+        display_name=practitioner["display_name"],
+        confirmed_on=practitioner["created_at"].date(),
     )
     for location in locations:
         location.update(copies)

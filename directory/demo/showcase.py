@@ -1,7 +1,8 @@
 """Hand-made showcase practitioners: recognisable profiles that a demo can point at.
 
 They are added through the ORM (so the flush hook fills their search copies), before the
-generated ones, and only once.
+generated ones, and only once. Their opening hours are written as a practitioner would type
+them and stored through the editor's rule (practitioners.hours); some leave their gender unstated.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from directory.models import (
     Training,
 )
 from directory.models.base import today
+from directory.practitioners.hours import parse_opening_hours
 
 SHOWCASE = [
     {
@@ -39,7 +41,10 @@ SHOWCASE = [
         "languages": "English, Spanish",
         "wheelchair_accessible": True,
         "conditions": ["tmj", "migraine-headache"],
+        "gender": "female",
         "locations": [("1942 Broadway", "Boulder", "CO", "80302", "US", 40.0176, -105.2797)],
+        # Per location, in the same order: typed opening hours, a note, and a phone of its own ("" = main).
+        "hours": [("Mon-Thu 8:30-17:30; Fri 8:30-13:00", "Evening sessions by appointment", "")],
         "certifications": [("upledger", "CST-D", "verified", 700)],
         "trainings": "CST-D",
         "license": ("DO", "Colorado"),
@@ -57,7 +62,9 @@ SHOWCASE = [
         "fee_max": 180,
         "languages": "English, French",
         "conditions": ["tmj", "stress-tension", "neck-back-pain"],
+        "gender": "male",
         "locations": [("214 W 29th Street", "New York", "NY", "10001", "US", 40.7484, -73.9956)],
+        "hours": [("Tue-Fri 11am-8pm; Sat 10am-4pm", "Late sessions for people who work office hours", "")],
         "certifications": [("bcta-na", "RCST", "verified", 500)],
         "trainings": "bcta-na:RCST",
         "license": ("LMT", "New York"),
@@ -78,6 +85,10 @@ SHOWCASE = [
             ("600 Congress Avenue", "Austin", "TX", "78701", "US", 30.2686, -97.7426),
             ("201 E Main Street", "Round Rock", "TX", "78664", "US", 30.5083, -97.6789),
         ],
+        "hours": [
+            ("Mon, Wed, Fri 8-12, 13-17", "", ""),
+            ("Tue, Thu 9am-6pm\nSat 9am-12pm", "Saturday mornings are for existing patients", "+1 512-555-0176"),
+        ],
         "certifications": [("upledger", "CST-T", "verified", 400)],
         "trainings": "CST-T",
         "license": ("PT", "Texas"),
@@ -94,7 +105,9 @@ SHOWCASE = [
         "currency": "GBP",
         "languages": "English",
         "conditions": ["migraine-headache", "stress-tension"],
+        "gender": "female",
         "locations": [("12 Upper Street", "London", "", "N1 0PQ", "GB", 51.5362, -0.1033)],
+        "hours": [("Monday to Friday 10:00-19:00", "Children are seen after school, from 15:30", "")],
         "certifications": [("csta-uk", "RCST", "verified", 300)],
         "trainings": "csta-uk:RCST",
         "license": None,
@@ -111,7 +124,9 @@ SHOWCASE = [
         "currency": "CAD",
         "languages": "English, French",
         "conditions": ["fibromyalgia"],
+        "gender": "male",
         "locations": [("100 King Street W", "Toronto", "ON", "M5X 1A9", "CA", 43.6487, -79.3817)],
+        "hours": [("Mon–Fri 9:00–17:00", "Evenings by appointment", "")],
         "certifications": [("upledger", "CST-T", "pending", 600)],
         "trainings": "CST-T",
         "license": ("LMT", "ON"),
@@ -130,6 +145,7 @@ SHOWCASE = [
         "accepting_new_patients": False,
         "conditions": ["stress-tension", "migraine-headache"],
         "locations": [("25 Dame Street", "Dublin", "", "D02", "IE", 53.3441, -6.2655)],
+        "hours": [("Tue, Thu 10-18; Sat 10-14", "Closed on bank holidays", "")],
         "certifications": [("csta-uk", "RCST", "verified", -30)],
         "trainings": "csta-uk:RCST",
         "license": None,
@@ -140,12 +156,16 @@ SHOWCASE = [
 def _showcase_practitioner(spec: dict, conditions: dict, bodies: dict, number: int) -> Practitioner:
     """A published practitioner from a showcase entry, with their locations, credentials and trainings."""
     plain = {
-        k: v for k, v in spec.items() if k not in {"conditions", "locations", "certifications", "trainings", "license"}
+        k: v
+        for k, v in spec.items()
+        if k not in {"conditions", "locations", "hours", "certifications", "trainings", "license"}
     }
     plain.setdefault("accepting_new_patients", True)
     p = Practitioner(published=True, **plain)
     p.conditions = [conditions[s] for s in spec["conditions"]]
-    for address, city, region, postal_code, country, lat, lon in spec["locations"]:
+    for (address, city, region, postal_code, country, lat, lon), (hours, note, phone) in zip(
+        spec["locations"], spec["hours"], strict=True
+    ):
         p.locations.append(
             PracticeLocation(
                 address=address,
@@ -155,6 +175,9 @@ def _showcase_practitioner(spec: dict, conditions: dict, bodies: dict, number: i
                 country=country,
                 latitude=lat,
                 longitude=lon,
+                phone=phone,
+                opening_hours=parse_opening_hours(hours),
+                hours_note=note,
             )
         )
     for body_slug, credential, status, expires_in_days in spec["certifications"]:

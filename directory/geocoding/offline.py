@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
@@ -67,24 +68,47 @@ class OfflineGeocoder(Geocoder):
         country = "US" if state else countries.country_code(qualifier)
         readings = [c for name in names for c in postcodes.candidates(name)]
         readings = readings or [c for name in names for c in postcodes.candidates_after_town(name)]
+        readings = readings or [
+            c for name in names for c in self._code_then_town(name, countries) if country in (None, c.country)
+        ]
         readings = readings or postcodes.candidates_in_text(", ".join(names))
         found: list[Place] = []
+        # Without a country (or a town) a five-digit code is a US ZIP code, as it always was here;
+        # when no US ZIP code has it ("00100"), the other countries' places are offered.
+        elsewhere: list[Place] = []
         for reading in readings:
             for row in get_store().postcodes(reading.key):
                 if reading.country not in (None, row["cc"]) or country not in (None, row["cc"]):
                     continue
                 if state and row["region"] != state:
                     continue
-                if reading.town and reading.town != normalize(row["place"].split(" (")[0]):
+                if reading.town and not postcodes.same_town(reading.town, row["place"]):
                     continue
-                # Without a country (or a town) a five-digit code is a US ZIP code, as it always was here.
+                place = self._postcode_place(row, reading.shown, countries)
                 if reading.country is None and not (country or reading.town) and len(reading.key) == 5:
+                    if row["cc"] != "US":
+                        elsewhere.append(place)
                     continue
-                found.append(self._postcode_place(row, reading.shown, countries))
+                found.append(place)
+        found = found or [p for p in elsewhere if not any(q.country == "US" for q in found)]
         if not found:
             return None
         found = sorted(dict.fromkeys(found), key=lambda p: postcodes.country_rank(p.country))
         return _with_alternatives(found)
+
+    @staticmethod
+    def _code_then_town(text: str, countries: Countries) -> list[postcodes.Candidate]:
+        """ "10115 Berlin", "2000 Australia", "1012 AB Amsterdam": readings of a code followed by a
+        town (which the code's place must bear) or a country (which the code must be in)."""
+        readings = []
+        for reading, rest in postcodes.candidates_before_town(text):
+            rest_country = countries.country_code(rest) if countries.is_qualifier(rest) else None
+            if rest_country and not countries.state_code(rest):
+                if reading.country in (None, rest_country):
+                    readings.append(replace(reading, country=rest_country))
+            else:
+                readings.append(replace(reading, town=normalize(rest)))
+        return readings
 
     @staticmethod
     def _postcode_place(row, shown: str, countries: Countries) -> Place:

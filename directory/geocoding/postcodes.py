@@ -92,6 +92,25 @@ def candidates_after_town(text: str) -> list[Candidate]:
     return found
 
 
+def candidates_before_town(text: str) -> list[tuple[Candidate, str]]:
+    """ "10115 Berlin", "114 55 Stockholm", "1012 AB Amsterdam", "2000 Australia": a postal code, then
+    a town or a country (how addresses are written in much of Europe). Each reading comes with
+    the words after the code, which the caller reads as a country or a town."""
+    words = text.split()
+    found = []
+    for size in (2, 1):
+        if len(words) > size:
+            rest = " ".join(words[size:])
+            found += [(c, rest) for c in candidates(" ".join(words[:size]))]
+    return found
+
+
+def same_town(typed: str, stored: str) -> bool:
+    """Whether a folded town name names a stored place ("reykjavik" names "Reykjavík - 1")."""
+    place = normalize(stored.split(" (")[0])
+    return place == typed or place.startswith(typed + " ")
+
+
 def candidates_in_text(text: str) -> list[Candidate]:
     """Whole postcodes inside an address ("Boulder, CO 80302"), for when no part is a postcode by itself."""
     upper = text.upper()

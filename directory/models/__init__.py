@@ -2,7 +2,9 @@
 
 from directory.models.accounts import ApiToken, Role, User
 from directory.models.audit import AuditLog
+from directory.models.claims import ClaimPhrase, HeldChange, ReviewStatus
 from directory.models.credentials import Certification, CertifyingBody, Credential, VerificationStatus
+from directory.models.feedback import Concern, ConcernKind, Correction, CorrectionStatus
 from directory.models.mail import OutboxMessage
 from directory.models.practitioners import (
     Condition,
@@ -20,10 +22,16 @@ __all__ = [
     "AuditLog",
     "Certification",
     "CertifyingBody",
+    "ClaimPhrase",
+    "Concern",
+    "ConcernKind",
     "Condition",
+    "Correction",
+    "CorrectionStatus",
     "Credential",
     "Enquiry",
     "GeocodeCache",
+    "HeldChange",
     "OutboxMessage",
     "PracticeLocation",
     "Practitioner",
@@ -31,6 +39,7 @@ __all__ = [
     "Referral",
     "ReferralEvent",
     "ReferralMessage",
+    "ReviewStatus",
     "Role",
     "Training",
     "User",

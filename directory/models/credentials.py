@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, DateTime, Enum, ForeignKey, String, Text, UniqueConstraint, and_, or_
+from sqlalchemy import Date, DateTime, Enum, ForeignKey, Index, String, Text, UniqueConstraint, and_, or_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,6 +69,8 @@ class Certification(db.Model):
     """A credential a practitioner says they hold, and what the site checked of it."""
 
     __tablename__ = "certifications"
+    # The verification queue pages through pending credentials oldest first (admin/credential_queue.py).
+    __table_args__ = (Index("ix_certifications_queue", "status", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id", ondelete="CASCADE"), index=True)
@@ -80,7 +82,6 @@ class Certification(db.Model):
     status: Mapped[VerificationStatus] = mapped_column(
         Enum(VerificationStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
         default=VerificationStatus.PENDING,
-        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

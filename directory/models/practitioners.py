@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -86,9 +86,14 @@ class Practitioner(db.Model):
     # Comma-separated language names, e.g. "English, Spanish".
     languages: Mapped[str] = mapped_column(String(300), default="")
     wheelchair_accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Stated by the practitioner or not: "female", "male", "nonbinary", or None (see rules.gender).
+    gender: Mapped[str | None] = mapped_column(String(12))
     # The stored file name of the profile photo under UPLOAD_FOLDER/photos/ (see practitioners.photos).
     photo_path: Mapped[str | None] = mapped_column(String(64))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The practitioner said their details are current (dashboard or API); reminded once a year.
+    details_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmation_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -119,6 +124,12 @@ class Practitioner(db.Model):
         """True when the profile is visible to the public."""
         return self.published and not self.suspended
 
+    def verified_on(self, excluding: frozenset | set = frozenset()) -> date | None:
+        """The day of this practitioner's latest verification, or None. See last_verified_on."""
+        return last_verified_on(
+            (c.status, c.expires_on, c.verified_at) for c in self.certifications if c not in excluding
+        )
+
     def verified_until(self, excluding: frozenset | set = frozenset()) -> date | None:
         """The last day one of this practitioner's credentials counts as verified, or None.
 
@@ -133,6 +144,17 @@ class Practitioner(db.Model):
         for condition in self.conditions:
             bits |= condition.mask
         return bits
+
+    @property
+    def confirmed_on(self) -> date | None:
+        """The day the details were last known current: the last confirmation, else the profile's creation."""
+        moment = self.details_confirmed_at or self.created_at
+        return moment.date() if moment is not None else utcnow().date()  # a new profile: today
+
+    @property
+    def fee_from(self) -> int | None:
+        """The lowest fee the practitioner charges (the starting fee, else the only one stated)."""
+        return self.fee_min if self.fee_min is not None else self.fee_max
 
     @validates("email")
     def _store_email_lower_case(self, key: str, value: str) -> str:  # noqa: ARG002
@@ -163,6 +185,11 @@ class Practitioner(db.Model):
         return f"<Practitioner {self.id} {self.display_name!r}>"
 
 
+# A profile whose details were not confirmed for this long says they may be out of date, and
+# sort=verified puts it after the others (15 months; reminders go after 12).
+DETAILS_STALE_AFTER = timedelta(days=456)
+
+
 def last_verified_day(credentials) -> date | None:
     """The last day one of the (status, expires_on) credentials counts as verified, or None.
 
@@ -178,6 +205,20 @@ def last_verified_day(credentials) -> date | None:
     return max(days, default=None)
 
 
+def last_verified_on(credentials) -> date | None:
+    """The day the most recent verification of a (status, expires_on, verified_at) credential happened.
+
+    Only credentials that count as verified on some day (status verified) are considered; the
+    search's sort=verified puts practitioners with a current verification first, most recent first.
+    """
+    days = [
+        verified_at.date()
+        for status, _expires_on, verified_at in credentials
+        if status is not None and status.value == "verified" and verified_at is not None
+    ]
+    return max(days, default=None)
+
+
 def search_copies(
     *,
     condition_bits: int,
@@ -186,18 +227,41 @@ def search_copies(
     accepting: bool,
     languages: str | None,
     verified_until: date | None,
+    verified_on: date | None = None,
+    fee_from: int | None = None,
+    session_minutes: int | None = None,
+    wheelchair: bool = False,
+    gender: str | None = None,
+    display_name: str = "",
+    confirmed_on: date | None = None,
 ) -> dict:
     """What each location carries of its practitioner so that every search filter is in the index.
 
     Kept in step by the flush hook (directory.database) and written by the bulk demo seeder.
+    Languages are stored as language subtags ("|en|es|", see directory.languages), so a filter
+    matches a language whatever its spelling.
     """
+    from directory.languages import index_value
+
     return {
         "condition_bits": condition_bits,
         "listed": bool(published) and not suspended,
         "accepting": bool(accepting),
         "verified_until": verified_until,
-        "languages": (languages or "").lower(),
+        "verified_on": verified_on,
+        "languages": index_value((languages or "").split(",")),
+        "fee_from": fee_from,
+        "session_minutes": session_minutes,
+        "wheelchair": bool(wheelchair),
+        "gender": gender,
+        "sort_name": sort_name(display_name),
+        "confirmed_on": confirmed_on,
     }
+
+
+def sort_name(display_name: str | None) -> str:
+    """How sort=name orders a practitioner: the name lower-cased, as long as the column allows."""
+    return (display_name or "").casefold()[:120]
 
 
 # The search index leads with the latitude band: BANDS_PER_DEGREE bands to a degree.
@@ -246,6 +310,13 @@ class PracticeLocation(db.Model):
             "accepting",
             "verified_until",
             "languages",
+            "fee_from",
+            "session_minutes",
+            "wheelchair",
+            "gender",
+            "verified_on",
+            "sort_name",
+            "confirmed_on",
         ),
     )
 
@@ -257,20 +328,39 @@ class PracticeLocation(db.Model):
     region: Mapped[str] = mapped_column(String(120), default="")
     postal_code: Mapped[str] = mapped_column(String(20), default="")
     country: Mapped[str] = mapped_column(String(2), default="US")
+    # The location's own phone ("" = the practitioner's) and opening hours, one "Mon 09:00-17:00"
+    # line per opening (see practitioners.hours), with a free-text note ("Evenings by appointment").
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    opening_hours: Mapped[str] = mapped_column(Text, default="", server_default="")
+    hours_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
+    # The IANA time zone at the coordinates ("America/Denver"), set by a flush hook whenever
+    # they are set or change (directory.database); appointments are in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # Copy of the practitioner's condition bits, kept in step by a flush hook,
     # so that the condition filter is answered from the index.
     condition_bits: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     # Copy of the practitioner's is_listed (published and not suspended), kept in step by
     # the same hook, so that the search never joins the practitioners table to count.
     listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    # Copies of the practitioner's accepting_new_patients, verified_until() and languages
-    # (lowercased), kept in step by the same hook, so that every filter is answered from the
-    # search index.
+    # Copies of the practitioner's accepting_new_patients, verified_until(), languages (as
+    # language subtags, "|en|es|"), lowest fee, session length, wheelchair access, gender and
+    # the day of their latest verification, kept in step by the same hook (see search_copies),
+    # so that every filter and sort is answered from the search index.
     accepting: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     verified_until: Mapped[date | None] = mapped_column(Date)
+    verified_on: Mapped[date | None] = mapped_column(Date)
     languages: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    fee_from: Mapped[int | None] = mapped_column(Integer)
+    session_minutes: Mapped[int | None] = mapped_column(Integer)
+    wheelchair: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    gender: Mapped[str | None] = mapped_column(String(12))
+    # The public display name, lower-cased, for sort=name without a join (see sort_name).
+    sort_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    # The day the practitioner last confirmed their details (else created the profile): sort=verified
+    # puts profiles unconfirmed for 15 months after the others.
+    confirmed_on: Mapped[date | None] = mapped_column(Date)
     # The 0.1° latitude band (see latitude_band), computed by the database, leads the search index.
     band: Mapped[int] = mapped_column(Integer, Computed(latitude_band(literal_column("latitude"))))
 

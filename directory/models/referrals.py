@@ -13,7 +13,7 @@ from directory.models.base import utcnow
 
 if TYPE_CHECKING:
     from directory.models.accounts import User
-    from directory.models.practitioners import Condition, Practitioner
+    from directory.models.practitioners import Condition, PracticeLocation, Practitioner
 
 referral_conditions = Table(
     "referral_conditions",
@@ -45,14 +45,36 @@ class Referral(db.Model):
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="requested", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The first appointment, in UTC, at one of the practitioner's locations; its zone and the
+    # location's name are copied at booking so the time reads the same if the location goes.
     appointment_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    appointment_location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("practice_locations.id", ondelete="SET NULL")
+    )
+    appointment_time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    appointment_place: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The completion note ("outcome_note" in the API) and the structured outcome.
     outcome: Mapped[str] = mapped_column(Text, default="")
+    outcome_sessions: Mapped[int | None] = mapped_column(Integer)
+    outcome_last_session_on: Mapped[date | None] = mapped_column(Date)
+    outcome_pain_start: Mapped[int | None] = mapped_column(Integer)
+    outcome_pain_end: Mapped[int | None] = mapped_column(Integer)
+    outcome_pgic: Mapped[int | None] = mapped_column(Integer)
+    outcome_return_to_referrer: Mapped[bool | None] = mapped_column(Boolean)
+    outcome_return_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    # The status a hold interrupted ("" when not on hold); the reason of the hold, of a failure
+    # (with its code in status_reason) or of an error, while the referral is in that status.
+    held_from: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    status_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    status_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    no_shows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     referrer: Mapped[User | None] = relationship()
     practitioner: Mapped[Practitioner | None] = relationship()
+    appointment_location: Mapped[PracticeLocation | None] = relationship()
     conditions: Mapped[list[Condition]] = relationship(secondary=referral_conditions)
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", order_by="ReferralEvent.id"
@@ -65,7 +87,11 @@ class Referral(db.Model):
 
 
 class ReferralEvent(db.Model):
-    """One move in a referral's life: status, time, actor and note."""
+    """One move in a referral's life: status, time, actor and note.
+
+    `kind` is "" for a change of status, or an action that kept it ("no-show", with the
+    appointment it concerns).
+    """
 
     __tablename__ = "referral_events"
 
@@ -76,6 +102,8 @@ class ReferralEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_name: Mapped[str] = mapped_column(String(254), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    appointment_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     referral: Mapped[Referral] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()

@@ -8,7 +8,10 @@ from wtforms import SelectChoice
 
 from directory.accounts.service import claim_profile
 from directory.auth import role_required
+from directory.claims.service import pending_change, request_review, review_summary, submit_texts
 from directory.extensions import db
+from directory.feedback.service import confirm_details as confirm_profile_details
+from directory.feedback.service import open_corrections
 from directory.models import Role
 from directory.practitioners.forms import ActionForm, BasicsForm, ConditionsForm
 from directory.practitioners.lookups import all_conditions
@@ -32,9 +35,9 @@ from directory.practitioners.views import (
     saved,
 )
 
+# The texts patients read go through the claims screening (claims.service.submit_texts).
+SCREENED_FIELDS = ("display_name", "practice_name", "bio")
 BASICS_FIELDS = (
-    "display_name",
-    "practice_name",
     "phone",
     "website",
     "show_email",
@@ -43,6 +46,7 @@ BASICS_FIELDS = (
     "fee_max",
     "currency",
     "wheelchair_accessible",
+    "gender",
 )
 
 
@@ -70,6 +74,8 @@ def dashboard():
         problems=publish_problems(profile, current_user),
         action=ActionForm(),
         unread=sum(1 for e in profile.enquiries if e.read_at is None),
+        review=review_summary(profile),
+        open_corrections=open_corrections(profile),
     )
     db.session.commit()  # a profile claimed above is kept once its page is ready
     return page
@@ -123,14 +129,52 @@ def unpublish_profile():
 @bp.route("/dashboard/profile", methods=["GET", "POST"])
 @owner_required
 def edit_basics():
-    """Edit name, practice, bio, contact, sessions, fees, languages and accessibility."""
+    """Edit name, practice, bio, contact, sessions, fees, languages, accessibility and gender."""
+    review = review_summary(g.profile)
+    # Held text shows in the form, so that the practitioner rephrases what they wrote.
     form = BasicsForm(obj=g.profile)
+    if request.method == "GET":
+        for name in SCREENED_FIELDS:
+            if name in review["pending"]:
+                getattr(form, name).data = review["pending"][name]
     if form.validate_on_submit():
         copy_fields(form, g.profile, BASICS_FIELDS)
-        g.profile.bio = (form.bio.data or "").strip()
         g.profile.languages = form.languages.data  # normalised by rules.languages
+        texts = {name: (getattr(form, name).data or "").strip() for name in SCREENED_FIELDS}
+        flags = submit_texts(g.profile, texts, current_user)
+        if flags:
+            db.session.commit()
+            flash(
+                "Your details are saved, but some of your text is held for review: see below. "
+                "Patients keep seeing your earlier text until you rephrase it or an administrator approves it.",
+                "warning",
+            )
+            return redirect(url_for("practitioners.edit_basics") + "#held-texts")
         return saved("Your details are saved.")
-    return render_form(form, "Your details", form_status(form))
+    return render_form(
+        form, "Your details", form_status(form), "practitioners/edit_basics.html", review=review, action=ActionForm()
+    )
+
+
+@bp.post("/dashboard/review/request")
+@owner_required
+def request_text_review():
+    """Ask an administrator to look at held text as it is, rather than rephrasing it."""
+    action_or_400()
+    change = pending_change(g.profile)
+    if change is None:
+        return refused("Nothing of yours is waiting for review.")
+    request_review(change, current_user)
+    return saved("An administrator will review your text; you will get an email either way.")
+
+
+@bp.post("/dashboard/confirm-details")
+@owner_required
+def confirm_details():
+    """One click: the practitioner says every detail of their profile is current."""
+    action_or_400()
+    confirm_profile_details(g.profile, current_user)
+    return saved("Thank you: your profile now says your details were confirmed today.")
 
 
 @bp.route("/dashboard/profile/conditions", methods=["GET", "POST"])

@@ -27,11 +27,12 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import NumberInput, TextInput
+from wtforms.widgets import NumberInput, TextArea, TextInput
 
 from directory.forms import MultiCheckboxField
 from directory.models.base import today
 from directory.practitioners import rules
+from directory.practitioners.hours import parse_opening_hours
 from directory.practitioners.rules import PHONE_MESSAGE, PHONE_RE
 
 PROFESSIONS = [
@@ -85,6 +86,24 @@ class RuleField(Field):
         return "" if self.data is None else str(self.data)
 
 
+GENDER_CHOICES = [
+    SelectChoice("", "Prefer not to say"),
+    *(SelectChoice(v, label) for v, label in rules.GENDERS.items()),
+]
+
+
+def checked_by(rule):
+    """A validator that applies a rule of rules.py to a chosen value (a select's), with the rule's message."""
+
+    def check(form, field) -> None:  # noqa: ARG001
+        try:
+            field.data = rule(field.data)
+        except rules.FieldError as error:
+            raise ValidationError(str(error)) from None
+
+    return check
+
+
 def yes_or_no(form, field) -> None:  # noqa: ARG001
     """A checkbox's submitted word must be a yes/no word of rules.py (a browser sends "y")."""
     if field.raw_data:
@@ -126,7 +145,7 @@ class PhotoForm(FlaskForm):
 
 
 class BasicsForm(FlaskForm):
-    """Name, practice, bio, contact, sessions, fees, languages and accessibility."""
+    """Name, practice, bio, contact, sessions, fees, languages, accessibility and (optionally) gender."""
 
     display_name = RuleField("Your name as shown", rule=rules.display_name, required=True)
     practice_name = RuleField("Practice name", rule=rules.practice_name)
@@ -140,8 +159,21 @@ class BasicsForm(FlaskForm):
     fee_min = RuleField("Fee from", rule=rules.fee, widget=NumberInput())
     fee_max = RuleField("Fee up to", rule=rules.fee, widget=NumberInput())
     currency = RuleField("Currency", rule=rules.currency, required=True, default="USD", render_kw={"maxlength": 3})
-    languages = RuleField("Languages (separated by commas)", rule=rules.languages)
+    languages = RuleField(
+        "Languages (separated by commas)",
+        rule=rules.languages,
+        description='Any spelling works: "Spanish", "Español" or "es". We store each by its English name.',
+    )
     wheelchair_accessible = BooleanField("My practice is wheelchair accessible", validators=[yes_or_no])
+    gender = SelectField(
+        "Your gender (optional)",
+        choices=GENDER_CHOICES,
+        validate_choice=False,  # rules.gender decides, with its own message
+        validators=[checked_by(rules.gender)],
+        description="Optional. It is used when a patient filters the search by practitioner gender (some prefer "
+        "a given gender for hands-on work). If you prefer not to say, you still appear in every search "
+        "without that filter.",
+    )
     submit = SubmitField("Save")
 
     def validate_fee_max(self, field) -> None:
@@ -162,7 +194,7 @@ class ConditionsForm(FlaskForm):
 
 
 class LocationForm(FlaskForm):
-    """A practice address; geocoded on save, with coordinates that may be corrected by hand."""
+    """A practice address (geocoded on save, coordinates may be corrected by hand), its phone and hours."""
 
     label = StringField("Name of the location (optional)", validators=[Optional(), Length(max=120)], filters=[_strip])
     address = StringField(
@@ -185,6 +217,26 @@ class LocationForm(FlaskForm):
         validators=[DataRequired(), Regexp(r"^[A-Z]{2}$", message="Use the two-letter country code, e.g. US or GB.")],
         filters=[_upper],
         render_kw={"maxlength": 2},
+    )
+    phone = RuleField(
+        "Phone at this location (optional)",
+        rule=rules.phone,
+        description="Leave blank to use your main phone.",
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    opening_hours = RuleField(
+        "Opening hours (optional)",
+        rule=parse_opening_hours,
+        widget=TextArea(),
+        description="One line (or a semicolon) per day or group of days, in 24-hour time or am/pm, "
+        "e.g. Mon-Fri 9-17; Sat 10-13, or Tue, Thu 08:30-19:00. Several openings a day: Mon 9-12, 14-18.",
+        render_kw={"rows": 4},
+    )
+    hours_note = RuleField(
+        "Note on your hours (optional)",
+        rule=rules.hours_note,
+        description="At most 200 characters, e.g. Evenings by appointment.",
+        render_kw={"maxlength": rules.HOURS_NOTE_LENGTH},
     )
     latitude = DecimalField(
         "Latitude",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, url_for
+from flask_login import current_user
 
+from directory.claims.service import submit_texts
 from directory.extensions import db
 from directory.models import PracticeLocation
 from directory.practitioners.forms import LocationForm
@@ -20,6 +22,10 @@ from directory.practitioners.views import (
 )
 
 ADDRESS_FIELDS = ("address", "city", "region", "postal_code", "country")
+# Saved as typed (normalised by their rules), never geocoded.
+DETAIL_FIELDS = ("phone", "opening_hours")
+# Texts patients read: through the claims screening (claims.service.submit_texts).
+SCREENED_FIELDS = ("label", "hours_note")
 TEMPLATE = "practitioners/location.html"
 
 
@@ -45,8 +51,9 @@ def _edit_location(location: PracticeLocation, title: str):
         shown = location if location.id is not None else None
         return render_form(form, title, form_status(form), TEMPLATE, location=shown)
     before = {name: getattr(location, name) for name in ADDRESS_FIELDS}
-    for name in ("label", *ADDRESS_FIELDS):
+    for name in (*ADDRESS_FIELDS, *DETAIL_FIELDS):
         setattr(location, name, getattr(form, name).data or "")
+    texts = {name: (getattr(form, name).data or "").strip() for name in SCREENED_FIELDS}
     changed = any(getattr(location, n) != before[n] for n in ADDRESS_FIELDS) or location.id is None
     try:
         place = place_location(location, changed, form.latitude.data, form.longitude.data)
@@ -59,7 +66,17 @@ def _edit_location(location: PracticeLocation, title: str):
         return render_form(form, title, 400, TEMPLATE, location=None)
     if location.id is None:
         g.profile.locations.append(location)
+        db.session.flush()
+    flags = submit_texts(
+        g.profile, {f"location:{location.id}:{name}": text for name, text in texts.items()}, current_user
+    )
     db.session.commit()
+    if flags:
+        flash(
+            "The location is saved, but its name or hours note is held for review: see your dashboard. "
+            "Patients see the earlier text until you rephrase it or an administrator approves it.",
+            "warning",
+        )
     if place is not None:
         flash(
             f"We placed this location at {place.label} ({place.latitude:.5f}, {place.longitude:.5f}). "

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from directory.accounts.emails import normalize_email
+from directory.claims.service import blocks_publishing
 from directory.extensions import db
 from directory.geocoding import Place, geocode
 from directory.models import PracticeLocation, Practitioner, User
@@ -71,6 +72,8 @@ def publish_problems(practitioner: Practitioner, user: User) -> list[str]:
         problems.append("Add at least one practice location.")
     if not practitioner.display_name.strip():
         problems.append("Give the name to show on your profile.")
+    if blocks_publishing(practitioner):
+        problems.append("Some of your text is held for review: rephrase it, or wait for an administrator's decision.")
     return problems
 
 

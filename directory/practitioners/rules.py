@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from directory.accounts.emails import email_problem, normalize_email
+from directory.languages import canonical_name
 
 # Longest text per field: the database column sizes.
 MAX_LENGTHS = {
@@ -143,18 +144,57 @@ def currency(value) -> str:
 
 
 def language_list(value) -> list[str]:
-    """Language names separated by commas or semicolons, trimmed, without blanks or repeats."""
-    seen: dict[str, str] = {}
+    """Languages separated by commas or semicolons, each by its English name, without blanks or repeats.
+
+    Any spelling of a language is accepted ("Español", "es", "spanish" -> "Spanish", see
+    directory.languages); a word that is not a language is refused with its name.
+    """
+    names: list[str] = []
+    unknown: list[str] = []
     for part in re.split(r"[;,]", _text(value)):
-        name = " ".join(part.split())
-        if name and name.casefold() not in seen:
-            seen[name.casefold()] = name
-    return list(seen.values())
+        typed = " ".join(part.split())
+        if not typed:
+            continue
+        name = canonical_name(typed)
+        if name is None:
+            unknown.append(typed)
+        elif name not in names:
+            names.append(name)
+    if unknown:
+        shown = ", ".join(repr(u[:40]) for u in unknown[:3])
+        raise FieldError(
+            f"We do not recognise {shown} as a language. Use its name, e.g. Spanish, or its code, e.g. es."
+        )
+    return names
 
 
 def languages(value) -> str:
     """Languages as stored: "English, Spanish" (at most 300 characters)."""
     return _at_most(", ".join(language_list(value)), "languages")
+
+
+GENDERS = {"female": "Female", "male": "Male", "nonbinary": "Non-binary"}
+
+
+def gender(value) -> str | None:
+    """The practitioner's gender if they state it: female, male or nonbinary; None when blank."""
+    text = _text(value).lower().replace("-", "").replace(" ", "")
+    if not text:
+        return None
+    if text not in GENDERS:
+        raise FieldError("Choose female, male or non-binary, or leave it blank.")
+    return text
+
+
+HOURS_NOTE_LENGTH = 200
+
+
+def hours_note(value) -> str:
+    """A location's note on its hours ("Evenings by appointment"): optional, one line, at most 200 characters."""
+    text = " ".join(_text(value).split())
+    if len(text) > HOURS_NOTE_LENGTH:
+        raise FieldError(f"Use at most {HOURS_NOTE_LENGTH} characters (this has {len(text)}).")
+    return text
 
 
 def yes_no(value, default: bool) -> bool:

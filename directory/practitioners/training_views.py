@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import flash, g
+from flask_login import current_user
 
+from directory.claims.service import submit_texts
+from directory.extensions import db
 from directory.models import ProfessionalLicense, Training
 from directory.practitioners.forms import LicenseForm, TrainingForm
 from directory.practitioners.views import (
     action_or_400,
+    back_to_dashboard,
     bp,
     copy_fields,
     form_status,
@@ -32,16 +36,27 @@ def edit_training(training_id: int):
     return _edit_training(own_or_404(Training, training_id), "Edit training")
 
 
+# What a new course is called while its description waits for the claims review.
+HELD_COURSE = "Course awaiting review"
+
+
 def _edit_training(training: Training, title: str):
     """Show the course form, or save it and go back to the dashboard."""
     form = TrainingForm(obj=training)
     if form.validate_on_submit():
-        training.course = form.course.data
-        training.provider = form.provider.data or ""
         training.hours = float(form.hours.data) if form.hours.data is not None else None
         training.completed_on = form.completed_on.data
+        texts = {"course": form.course.data.strip(), "provider": (form.provider.data or "").strip()}
         if training.id is None:
+            # A new course is named once screening has passed; until then it waits unnamed.
+            training.course, training.provider = HELD_COURSE, ""
             g.profile.trainings.append(training)
+            db.session.flush()
+        flags = submit_texts(g.profile, {f"training:{training.id}:{k}": v for k, v in texts.items()}, current_user)
+        if flags:
+            db.session.commit()
+            flash("The training is saved, but its description is held for review: see your dashboard.", "warning")
+            return back_to_dashboard("held-texts")
         return saved("The training is saved.", "training")
     return render_form(form, title, form_status(form))
 

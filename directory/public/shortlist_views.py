@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, has_request_context, redirect, render_template, session, url_for
+from flask import abort, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from directory.practitioners.lookups import get_listed_practitioner_or_404
 from directory.public import shortlist
-from directory.public.views import bp
+from directory.public.views import bp, distances_from_search
 from directory.safe_urls import safe_next
 from directory.security import MAX_DB_ID
 
@@ -53,9 +53,24 @@ def _practitioner_from(form: ShortlistForm):
 
 @bp.get("/shortlist", endpoint="shortlist")
 def shortlist_page():
-    """The saved practitioners side by side, printable."""
+    """The saved practitioners side by side, printable; with `lat`/`lon`/`unit` of a search, their distances."""
     practitioners = shortlist.listed_practitioners(session)
-    return render_template("public/shortlist.html", practitioners=practitioners, form=ShortlistForm())
+    unit, distances = distances_from_search([loc for p in practitioners for loc in p.locations])
+    # Each practitioner's nearest location to the search the visitor came from (none without one).
+    nearest = {
+        p.id: min(distances[loc.id] for loc in p.locations)
+        for p in practitioners
+        if p.locations and all(loc.id in distances for loc in p.locations)
+    }
+    return render_template(
+        "public/shortlist.html",
+        practitioners=practitioners,
+        form=ShortlistForm(),
+        nearest=nearest,
+        unit=unit,
+        # The profile links keep the search (its point for distances, and the way back to it).
+        carried={name: request.args[name] for name in ("lat", "lon", "unit", "from") if name in request.args},
+    )
 
 
 @bp.post("/shortlist/add")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from directory.practitioners.rules import GENDERS
 from directory.search import KM_PER_MILE, MAX_RADIUS_KM, ParsedSearch, SearchQuery, search_practitioners
 
 
@@ -39,13 +40,18 @@ def _without(args: dict[str, list[str]], name: str, value: str | None = None) ->
     return changed
 
 
+# The query-string parameters that filter the results (the Filters control counts and clears them;
+# `sort` only orders them).
+FILTER_PARAMS = ("condition", "verified", "accepting", "wheelchair", "language", "fee_max", "session_minutes", "gender")
+FLAG_PARAMS = ("verified", "accepting", "wheelchair")
+
+
 def active_filter_count(args) -> int:
     """How many filters the query string sets (each condition counts once): the Filters control shows it."""
     conditions = {s.strip() for s in args.getlist("condition") if s.strip()}
-    flags = sum(
-        (args.get(name) or "").strip().lower() in {"1", "true", "yes", "on"} for name in ("verified", "accepting")
-    )
-    return len(conditions) + flags + bool((args.get("language") or "").strip())
+    flags = sum((args.get(name) or "").strip().lower() in {"1", "true", "yes", "on"} for name in FLAG_PARAMS)
+    valued = sum(bool((args.get(name) or "").strip()) for name in ("language", "fee_max", "session_minutes", "gender"))
+    return len(conditions) + flags + valued
 
 
 def filter_offers(parsed: ParsedSearch, args: dict[str, list[str]]) -> list[Offer]:
@@ -68,10 +74,28 @@ def filter_offers(parsed: ParsedSearch, args: dict[str, list[str]]) -> list[Offe
         count = _count(replace(query, accepting_only=False))
         label = "Include practitioners not accepting new patients"
         offers.append(Offer(label, _without(args, "accepting"), *count, "Accepting new patients"))
+    if query.wheelchair_only:
+        count = _count(replace(query, wheelchair_only=False))
+        label = "Include places without wheelchair access"
+        offers.append(Offer(label, _without(args, "wheelchair"), *count, "Wheelchair accessible"))
     if query.language:
-        count = _count(replace(query, language=""))
+        count = _count(replace(query, language="", language_code=""))
         label = f"Any language, not only “{query.language}”"
         offers.append(Offer(label, _without(args, "language"), *count, f"Language: {query.language}"))
+    if query.fee_max is not None:
+        count = _count(replace(query, fee_max=None))
+        label = f"Any fee, not only up to {query.fee_max:,}"
+        offers.append(Offer(label, _without(args, "fee_max"), *count, f"Maximum fee {query.fee_max:,}"))
+    if query.session_minutes is not None:
+        count = _count(replace(query, session_minutes=None))
+        label = f"Any session length, not only {query.session_minutes} minutes or more"
+        name = f"Session length at least {query.session_minutes} minutes"
+        offers.append(Offer(label, _without(args, "session_minutes"), *count, name))
+    if query.gender:
+        count = _count(replace(query, gender=None))
+        shown = GENDERS.get(query.gender, query.gender)
+        label = f"Any practitioner gender, not only {shown.lower()}"
+        offers.append(Offer(label, _without(args, "gender"), *count, f"Practitioner gender: {shown}"))
     return sorted(offers, key=lambda offer: -offer.count)
 
 

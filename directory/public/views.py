@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, send_from_directory
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 from wtforms import SelectChoice
 from xstatic.pkg import leaflet, leaflet_markercluster
 
 from directory.config import OSM_ATTRIBUTION, OSM_TILE_URL
 from directory.extensions import db
-from directory.models import CertifyingBody, Practitioner
+from directory.languages import canonical_name
+from directory.models import CertifyingBody
+from directory.practitioners.hours import hours_by_day
 from directory.practitioners.lookups import all_conditions, get_listed_practitioner_or_404
+from directory.practitioners.profile_links import results_url
+from directory.practitioners.rules import GENDERS
 from directory.public.forms import SearchForm
-from directory.public.suggestions import active_filter_count, filter_offers, miles_or_km, wider_offer
+from directory.public.languages import listed_languages
+from directory.public.suggestions import FILTER_PARAMS, active_filter_count, filter_offers, miles_or_km, wider_offer
+from directory.safe_urls import safe_next
 from directory.search import (
     KM_PER_MILE,
     SearchError,
@@ -29,38 +37,6 @@ leaflet_bp = Blueprint("leaflet", __name__, static_folder=leaflet.BASE_DIR, stat
 def markercluster(filename: str):
     """Leaflet.markercluster's files, from the XStatic-Leaflet-MarkerCluster package."""
     return send_from_directory(leaflet_markercluster.BASE_DIR, filename, max_age=86400)
-
-
-def card_details(result) -> dict[int, dict]:
-    """What each result card shows beyond the search row: contact, session, fees, languages, access."""
-    ids = [hit.practitioner.id for hit in result.hits]
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        db.select(
-            Practitioner.id,
-            Practitioner.phone,
-            Practitioner.session_minutes,
-            Practitioner.fee_min,
-            Practitioner.fee_max,
-            Practitioner.currency,
-            Practitioner.languages,
-            Practitioner.wheelchair_accessible,
-        ).where(Practitioner.id.in_(ids))
-    )
-    details = {}
-    for row in rows:
-        fees = sorted({fee for fee in (row.fee_min, row.fee_max) if fee is not None})
-        details[row.id] = {
-            "phone": (row.phone or "").strip(),
-            "tel": "".join(ch for ch in (row.phone or "") if ch.isdigit() or ch == "+"),
-            "session_minutes": row.session_minutes,
-            "fees": "–".join(f"{fee:,}" for fee in fees),
-            "currency": row.currency or "",
-            "languages": [name.strip() for name in (row.languages or "").split(",") if name.strip()],
-            "wheelchair_accessible": bool(row.wheelchair_accessible),
-        }
-    return details
 
 
 def results_map(result, parsed, factor: float) -> dict:
@@ -84,8 +60,21 @@ def results_map(result, parsed, factor: float) -> dict:
 
 
 def _search_form() -> SearchForm:
+    """The search form filled from the query string, its choices from the database.
+
+    The language is shown by its English name whatever spelling the link used ("Español" selects
+    Spanish), and a language or session length not among the choices is added so the form shows it.
+    """
     form = SearchForm(request.args)
     form.condition.choices = [SelectChoice(c.slug, c.name) for c in all_conditions()]
+    languages = listed_languages()
+    form.language.data = canonical_name(request.args.get("language", "")) or ""
+    form.language.choices = [SelectChoice("", "Any language")] + [
+        SelectChoice(name) for name in sorted({*languages, form.language.data} - {""})
+    ]
+    minutes = form.session_minutes.data or ""
+    if minutes.isdigit() and minutes not in {choice.value for choice in form.session_minutes.choices}:
+        form.session_minutes.choices = [*form.session_minutes.choices, SelectChoice(minutes, f"{minutes} minutes")]
     return form
 
 
@@ -107,7 +96,8 @@ def _show_searched_radius(form: SearchForm, parsed) -> None:
 def search():
     """Search results, nearest first; without a place, the form and how to search."""
     form = _search_form()
-    page = {"form": form, "error": None, "parsed": None, "result": None, "filters_active": 0, "details": {}}
+    page = {"form": form, "error": None, "parsed": None, "result": None, "filters_active": 0}
+    page["filter_params"] = FILTER_PARAMS  # what "Clear all filters" takes off the query string
     try:
         page["filters_active"] = active_filter_count(request.args)
         parsed = parse_search_args(request.args)
@@ -119,33 +109,62 @@ def search():
     _show_searched_radius(form, parsed)
     args = request.args.to_dict(flat=False)
     page.update(parsed=parsed, result=result, factor=miles_or_km(parsed), args=args)
+    # Each card's profile link carries this search, so the profile's "Back to results" returns here.
+    page["search_url"] = request.full_path
     if result.past_last_page:
         last = dict(args, page=[str(result.pages)])
         return render_template("public/search.html", **page, last_page_args=last), 404
     page["map_data"] = results_map(result, parsed, page["factor"])
-    page["details"] = card_details(result)
     page["first_number"] = page["map_data"]["markers"][0]["number"] if result.hits else 1
     if result.count == 0:
         page.update(offers=filter_offers(parsed, args), wider=wider_offer(parsed, args))
     return render_template("public/search.html", **page)
 
 
+def distances_from_search(locations) -> tuple[str, dict[int, float]]:
+    """(unit, {location id: distance}) from the searched point a link carried (`lat`, `lon`, `unit`).
+
+    Without a valid point the distances are empty: the page simply does not show them.
+    """
+    unit = "mi" if request.args.get("unit") == "mi" else "km"
+    try:
+        lat, lon = float(request.args["lat"]), float(request.args["lon"])
+    except (KeyError, ValueError):
+        return unit, {}
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return unit, {}
+    factor = 1 / KM_PER_MILE if unit == "mi" else 1
+    return unit, {loc.id: great_circle_km(lat, lon, loc.latitude, loc.longitude) * factor for loc in locations}
+
+
+def back_to_results() -> str | None:
+    """The search the visitor came from, for the profile's "Back to results" link, or None.
+
+    `from` is the search's path and query ("/search?near=80302&..."), followed only when it is a
+    path on this site leading to the search page. A bare query string (older links) or the Referer
+    still work through `results_url`; an address with a scheme ("https:", "javascript:") is ignored.
+    """
+    target = request.args.get("from", "")
+    if target.startswith("/"):
+        local = safe_next(target)
+        return local if local and urlsplit(local).path == url_for("public.search") else None
+    if urlsplit(target).scheme:
+        return None
+    return results_url()
+
+
+# The profile is also rendered by the enquiry form's answers (practitioners.enquiry_views): what
+# it shows beyond the practitioner comes from these globals, not from this view's context.
+bp.add_app_template_global(back_to_results)
+bp.add_app_template_global(hours_by_day, "opening_hours_rows")
+bp.add_app_template_global(GENDERS, "genders")
+
+
 @bp.get("/practitioners/<int:practitioner_id>")
 def profile(practitioner_id: int):
     """A practitioner's public profile, with distances from the searched place if any."""
     practitioner = get_listed_practitioner_or_404(practitioner_id)
-    distances = {}
-    unit = "mi" if request.args.get("unit") == "mi" else "km"
-    try:
-        lat, lon = float(request.args["lat"]), float(request.args["lon"])
-        if -90 <= lat <= 90 and -180 <= lon <= 180:
-            factor = 1 / KM_PER_MILE if unit == "mi" else 1
-            distances = {
-                loc.id: great_circle_km(lat, lon, loc.latitude, loc.longitude) * factor
-                for loc in practitioner.locations
-            }
-    except (KeyError, ValueError):
-        pass
+    unit, distances = distances_from_search(practitioner.locations)
     return render_template("public/profile.html", practitioner=practitioner, distances=distances, unit=unit)
 
 

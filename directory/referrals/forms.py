@@ -25,6 +25,7 @@ from wtforms.widgets import HiddenInput
 from directory.forms import MultiCheckboxField
 from directory.models.base import today
 from directory.referrals import workflow
+from directory.referrals.outcome import Outcome
 from directory.referrals.service import sending_problems
 from directory.referrals.workflow import URGENCY_LABELS
 
@@ -85,12 +86,36 @@ class TransitionForm(FlaskForm):
     status = HiddenField(validators=[InputRequired(), Length(max=20)])
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=4000)])
+    # Local time at the location chosen (the service reads it in that location's zone).
     appointment_at = DateTimeLocalField("First appointment", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    location_id = IntegerField("Location", validators=[Optional()])
+    reason = StringField("Reason", validators=[Optional(), Length(max=20)])
+    sessions = IntegerField("Sessions attended", validators=[Optional()])
+    last_session_on = DateField("Date of the last session", validators=[Optional()])
+    pain_start = IntegerField("Pain at the first session (0–10)", validators=[Optional()])
+    pain_end = IntegerField("Pain at the last session (0–10)", validators=[Optional()])
+    pgic = IntegerField("Patient's impression of change", validators=[Optional()])
+    return_to_referrer = BooleanField("The patient should return to the referrer")
+    return_reason = TextAreaField("Why the patient should return", validators=[Optional(), Length(max=4000)])
 
     def validate_status(self, field):
-        """The status must be one we know."""
-        if field.data not in workflow.STATUSES:
+        """The status (or action) must be one we know."""
+        if field.data not in workflow.STATUSES + workflow.ACTIONS:
             raise ValidationError("Unknown status.")
+
+    def outcome(self) -> Outcome | None:
+        """The structured outcome typed in, for a completion (None for other moves)."""
+        if self.status.data != workflow.COMPLETED:
+            return None
+        return Outcome(
+            sessions=self.sessions.data,
+            last_session_on=self.last_session_on.data,
+            pain_start=self.pain_start.data,
+            pain_end=self.pain_end.data,
+            pgic=self.pgic.data,
+            return_to_referrer=bool(self.return_to_referrer.data),
+            return_reason=self.return_reason.data or "",
+        )
 
 
 class MessageForm(FlaskForm):

@@ -15,6 +15,7 @@ SUBJECTS = {
     "new": "New referral #{id} on CST Directory",
     "status": "Referral #{id} is now {status}",
     "message": "New message about referral #{id}",
+    "no_show": "A missed appointment was recorded on referral #{id}",
 }
 
 

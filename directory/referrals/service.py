@@ -19,11 +19,15 @@ from __future__ import annotations
 
 from directory.referrals.access import (
     LIST_LOADS,
+    ReferralFilter,
     can_see,
     counts_by_status,
     is_overdue,
+    overdue_ids,
+    overdue_label,
     party_of,
     practitioner_inbox,
+    practitioners_referred_to,
     visible_referrals,
 )
 from directory.referrals.errors import ChangedMeanwhile, IllegalMove, InvalidReferral, NotYourMove, ReferralError
@@ -52,6 +56,7 @@ __all__ = [
     "InvalidReferral",
     "NotYourMove",
     "ReferralError",
+    "ReferralFilter",
     "ReferralInput",
     "add_message",
     "can_see",
@@ -63,8 +68,11 @@ __all__ = [
     "is_overdue",
     "make_move",
     "open_referral",
+    "overdue_ids",
+    "overdue_label",
     "party_of",
     "practitioner_inbox",
+    "practitioners_referred_to",
     "record_event",
     "sending_problems",
     "transition",

@@ -12,9 +12,22 @@ from directory.referrals.notices import notify
 from directory.referrals.workflow import RECIPIENT, REFERRER
 
 
-def record_event(referral: Referral, actor: User, status: str, note: str) -> ReferralEvent:
-    """Add the timeline entry of a move (who, when, to which status, with which note)."""
-    event = ReferralEvent(status=status, actor=actor, actor_name=actor.display_name, note=note, at=utcnow())
+def record_event(
+    referral: Referral, actor: User, status: str, note: str, *, kind: str = "", appointment_at=None
+) -> ReferralEvent:
+    """Add the timeline entry of a move (who, when, to which status, with which note).
+
+    An action that keeps the status (a no-show) has its `kind`, and the appointment it concerns.
+    """
+    event = ReferralEvent(
+        status=status,
+        actor=actor,
+        actor_name=actor.display_name,
+        note=note,
+        at=utcnow(),
+        kind=kind,
+        appointment_at=appointment_at,
+    )
     referral.events.append(event)
     return event
 

@@ -9,6 +9,8 @@ everything back (directory.errors).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
@@ -19,7 +21,7 @@ from directory.extensions import db
 from directory.models import Condition, Practitioner, Role
 from directory.models.base import utcnow
 from directory.practitioners.lookups import all_conditions
-from directory.referrals import service, workflow
+from directory.referrals import appointments, outcome, service, workflow
 from directory.referrals.forms import DeleteDraftForm, MessageForm, ProviderDetailsForm, ReferralForm, TransitionForm
 from directory.referrals.service import ReferralError, ReferralInput, get_referral_or_404
 from directory.referrals.workflow import URGENCY_LABELS
@@ -59,6 +61,36 @@ def inject_inbox():
 def referral_status_label(status: str) -> str:
     """A status as people read it."""
     return workflow.STATUS_LABELS.get(status, status)
+
+
+@bp.app_template_filter("referral_colour")
+def referral_status_colour(status: str) -> str:
+    """The badge class of a status."""
+    return workflow.STATUS_COLOURS.get(status, "text-bg-light")
+
+
+@bp.app_template_filter("referral_explanation")
+def referral_status_explanation(status: str) -> str:
+    """What a status means, in one sentence."""
+    return workflow.STATUS_EXPLANATIONS.get(status, "")
+
+
+@bp.app_template_filter("overdue_reason")
+def overdue_reason(referral) -> str:
+    """Why an overdue referral is overdue."""
+    return service.overdue_label(referral)
+
+
+@bp.app_template_filter("appointment")
+def appointment_text(referral) -> str:
+    """The first appointment in its location's time: "Fri 4 Dec 2026, 10:30 MST, Boulder practice"."""
+    return appointments.appointment_text(referral)
+
+
+@bp.app_template_filter("local_to")
+def local_to(moment, referral) -> str:
+    """Another moment of this referral (a missed appointment) in the appointment's zone."""
+    return appointments.describe(moment, referral.appointment_time_zone)
 
 
 @bp.app_template_filter("utc")
@@ -112,22 +144,66 @@ def _input_from(form: ReferralForm, practitioner: Practitioner) -> ReferralInput
     )
 
 
+LIST_PER_PAGE = 25
+SORTS = {"newest": "Newest first", "oldest": "Oldest first"}
+
+
+def _list_filters(args) -> tuple[service.ReferralFilter, dict]:
+    """The list's filters from the query string (400 for a bad one), and the values to link back with."""
+    status = args.get("status") or None
+    if status is not None and status not in workflow.STATUSES:
+        abort(400, "Unknown status.")
+    urgency = args.get("urgency") or None
+    if urgency is not None and urgency not in workflow.URGENCIES:
+        abort(400, "Unknown urgency.")
+    practitioner = args.get("practitioner") or None
+    if practitioner is not None and not (practitioner.isascii() and practitioner.isdigit() and len(practitioner) < 10):
+        abort(400, "Unknown practitioner.")
+    days = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = date.fromisoformat(args[name]) if args.get(name) else None
+        except ValueError:
+            abort(400, f"The “{name}” date must be YYYY-MM-DD.")
+    if days["from"] and days["to"] and days["from"] > days["to"]:
+        abort(400, "The “from” date is after the “to” date.")
+    filters = service.ReferralFilter(
+        status=status,
+        practitioner_id=int(practitioner) if practitioner else None,
+        urgency=urgency,
+        since=datetime.combine(days["from"], time.min, UTC) if days["from"] else None,
+        until=datetime.combine(days["to"], time.max, UTC) if days["to"] else None,
+    )
+    kept = {"status": status, "practitioner": practitioner, "urgency": urgency, "from": args.get("from") or None}
+    kept |= {"to": args.get("to") or None, "sort": args.get("sort") if args.get("sort") in SORTS else None}
+    return filters, {key: value for key, value in kept.items() if value}
+
+
 @bp.get("/")
 @login_required
 def index():
-    """Referrals by status: sent (provider), received (practitioner) or all (admin)."""
-    status = request.args.get("status") or None
-    if status is not None and status not in workflow.STATUSES:
-        abort(400, "Unknown status.")
-    referrals = db.session.execute(service.visible_referrals(current_user, status).limit(500)).scalars().all()
+    """Referrals sent (provider), received (practitioner) or all (admin): filtered, 25 a page, overdue first."""
+    filters, kept = _list_filters(request.args)
+    page = request.args.get("page", "1")
+    if not (page.isascii() and page.isdigit() and 0 < int(page) <= 100_000):
+        abort(400, "The page must be a whole number.")
+    stmt = service.visible_referrals(
+        current_user, filters, overdue_first=True, oldest_first=kept.get("sort") == "oldest"
+    )
+    pagination = db.paginate(stmt, page=int(page), per_page=LIST_PER_PAGE, error_out=False)
     now = utcnow()
     return render_template(
         "referrals/index.html",
-        referrals=referrals,
-        status=status,
+        referrals=pagination.items,
+        pagination=pagination,
+        status=filters.status,
+        filters=kept,
         counts=service.counts_by_status(current_user),
-        overdue={r.id for r in referrals if service.is_overdue(r, now)},
+        overdue={r.id for r in pagination.items if service.is_overdue(r, now)},
         statuses=workflow.STATUSES,
+        practitioners=service.practitioners_referred_to(current_user) if not current_user.is_practitioner else [],
+        urgency_labels=URGENCY_LABELS,
+        sorts=SORTS,
     )
 
 
@@ -160,7 +236,9 @@ def new():
 
 def _detail_page(referral, *, status: int = 200, error: str | None = None, move_form=None, message_form=None):
     party = service.party_of(current_user, referral)
-    moves = [m for m in workflow.moves_from(referral.status, party) if m.target != workflow.RECEIVED]
+    moves = [
+        m for m in workflow.moves_from(referral.status, party, referral.held_from) if m.target != workflow.RECEIVED
+    ]
     return (
         render_template(
             "referrals/detail.html",
@@ -173,6 +251,8 @@ def _detail_page(referral, *, status: int = 200, error: str | None = None, move_
             overdue=service.is_overdue(referral),
             workflow=workflow,
             urgency_labels=URGENCY_LABELS,
+            outcome_rules=outcome,
+            locations=list(referral.practitioner.locations) if referral.practitioner is not None else [],
         ),
         status,
     )
@@ -200,12 +280,18 @@ def move(referral_id: int):
             form.status.data,
             note=form.note.data or "",
             appointment_at=form.appointment_at.data,
+            location_id=form.location_id.data,
+            reason=form.reason.data or "",
+            outcome=form.outcome(),
             expected_version=form.version.data,
         )
     except ReferralError as error:
         return _committed(_detail_page(referral, status=error.status, error=error.message, move_form=form))
     db.session.commit()
-    flash(f"The referral is now {workflow.STATUS_LABELS[referral.status].lower()}.", "success")
+    if form.status.data == workflow.NO_SHOW:
+        flash(f"No-show recorded ({referral.no_shows} so far).", "success")
+    else:
+        flash(f"The referral is now {workflow.STATUS_LABELS[referral.status].lower()}.", "success")
     return redirect(url_for("referrals.detail", referral_id=referral.id))
 
 
@@ -231,7 +317,10 @@ def message(referral_id: int):
 def letter(referral_id: int):
     """A printable referral letter for the patient's file."""
     referral = get_referral_or_404(referral_id, current_user)
-    return _committed(render_template("referrals/letter.html", referral=referral, urgency_labels=URGENCY_LABELS))
+    page = render_template(
+        "referrals/letter.html", referral=referral, urgency_labels=URGENCY_LABELS, pgic_labels=outcome.PGIC_LABELS
+    )
+    return _committed(page)
 
 
 @bp.route("/<int:referral_id>/edit", methods=["GET", "POST"])

@@ -1,15 +1,16 @@
 """The SQL of the search and the steps that run it.
 
 Candidates come from one covering composite B-tree index on practice locations (listed,
-latitude band, longitude, latitude, condition bits, practitioner, accepting, verified
-until, languages), on SQLite and PostgreSQL alike: a circle's bounding box is one short
-longitude range in each 0.1° band it spans, every filter is answered from the index, and
+latitude band, longitude, latitude, condition bits, practitioner, and the copies of what the
+other filters and sorts read), on SQLite and PostgreSQL alike: a circle's bounding box is one
+short longitude range in each 0.1° band it spans, every filter is answered from the index, and
 the great-circle distance is computed in SQL. The count stops at SEARCH_COUNT_LIMIT (a
-city's tens of thousands cost more to count than they tell a patient). The page's rows come
-from a circle just big enough to hold them, found from the density and checked with bounded
-counts, with distance, grouping per practitioner (nearest location), sort and LIMIT in SQL.
-Each step is one statement built once and run with bound parameters; results are plain
-rows, never ORM objects.
+city's tens of thousands cost more to count than they tell a patient). Nearest first, the
+page's rows come from a circle just big enough to hold them, found from the density and
+checked with bounded counts, with distance, grouping per practitioner (nearest location),
+sort and LIMIT in SQL. Sorted by name or by verification, the whole circle is ranked with a
+bounded top-N sort of its locations. Each step is one statement built once and run with
+bound parameters; results are plain rows, never ORM objects.
 """
 
 from __future__ import annotations
@@ -18,11 +19,26 @@ import functools
 import math
 
 from flask import current_app
-from sqlalchemy import BigInteger, Date, Float, Integer, String, and_, bindparam, func, literal_column, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
 from directory.extensions import db
+from directory.languages import index_pattern
 from directory.models import PracticeLocation
 from directory.models.base import today
+from directory.models.practitioners import DETAILS_STALE_AFTER
 from directory.search.geometry import EARTH_RADIUS_KM, NO_BOX, bounding_box, inner_box, latitude_bands
 from directory.search.params import SearchQuery
 from directory.search.results import SearchResult, load_hits
@@ -31,20 +47,6 @@ from directory.search.results import SearchResult, load_hits
 ROWS_PER_PRACTITIONER = 3
 # Counting stops past this many practitioners ("more than 1,000"); SEARCH_COUNT_LIMIT overrides.
 DEFAULT_COUNT_LIMIT = 1000
-LIKE_ESCAPE = "\\"
-
-
-def like_contains_pattern(text: str) -> str:
-    """A LIKE pattern (escape character backslash) that matches the text anywhere, wildcards taken literally.
-
-    SQLAlchemy's ``contains(value, autoescape=True)`` cannot serve here: it escapes a Python
-    string while the statement is built (given a bind parameter it raises "String value
-    expected when autoescape=True"), and the search statements are built once per shape and
-    run with the language as a bound parameter, so the value is escaped here, at each run.
-    Queries built per request (the admin lists) can use ``autoescape=True`` directly.
-    """
-    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
-    return f"%{escaped}%"
 
 
 def _distance_sql():
@@ -65,7 +67,7 @@ def _distance_sql():
 
 
 @functools.cache
-def _statement(kind: str, dialect: str, antimeridian: bool, filters: tuple[str, ...]):
+def _statement(kind: str, dialect: str, antimeridian: bool, filters: tuple[str, ...], sort: str = "distance"):
     """The SQL of one kind of search step, built once per shape and run with bound parameters.
 
     kind "count": how many practitioners are within :radius, counting no further than :cap + 1.
@@ -73,15 +75,21 @@ def _statement(kind: str, dialect: str, antimeridian: bool, filters: tuple[str, 
     sorts or hashes the whole input of a DISTINCT, so there the count reads at most
     ROWS_PER_PRACTITIONER locations per practitioner it may report (and says whether it did).
     kind "page": the :limit nearest practitioners within :radius, (pid, distance), nearest first.
+    kind "ranked": the first :rows locations within :radius in the order of `sort`, (pid,
+    distance): by name (the one join, to practitioners), or verified (currently verified first,
+    most recent verification first), then nearest. Every location carries its practitioner's
+    copies, so the rows need no grouping: a bounded top-N sort, not a sort of the whole circle;
+    a practitioner's first row is their nearest location (see _Search.ranked).
     Every candidate and every filter comes from the covering index (listed, band, longitude,
-    latitude, condition bits, practitioner, accepting, verified until, languages), on SQLite
-    and PostgreSQL alike: one longitude range in each 0.1° latitude band of the circle's
-    bounding box. A count needs no distance for the points in the circle's inscribed box.
+    latitude, condition bits, practitioner, accepting, verified until, languages, lowest fee,
+    session length, wheelchair, gender, verified on), on SQLite and PostgreSQL alike: one
+    longitude range in each 0.1° latitude band of the circle's bounding box. A count or a
+    ranking needs no distance test for the points in the circle's inscribed box.
     """
     loc = PracticeLocation.__table__.c
     distance = _distance_sql()
     within = distance <= bindparam("radius", type_=Float)
-    if kind == "count":
+    if kind in ("count", "ranked"):
         inside = and_(
             loc.latitude.between(bindparam("in_lat_lo", type_=Float), bindparam("in_lat_hi", type_=Float)),
             loc.longitude.between(bindparam("in_lon_lo", type_=Float), bindparam("in_lon_hi", type_=Float)),
@@ -103,6 +111,8 @@ def _statement(kind: str, dialect: str, antimeridian: bool, filters: tuple[str, 
     ]
     if kind == "count":
         stmt = select(loc.practitioner_id)
+    elif kind == "ranked":
+        stmt = select(loc.practitioner_id.label("pid"), distance.label("distance"))
     else:
         stmt = select(loc.practitioner_id.label("pid"), func.min(distance).label("distance"))
     stmt = stmt.where(*where)
@@ -111,18 +121,34 @@ def _statement(kind: str, dialect: str, antimeridian: bool, filters: tuple[str, 
     if "verified" in filters:
         stmt = stmt.where(loc.verified_until >= bindparam("today", type_=Date))
     if "language" in filters:
-        stmt = stmt.where(loc.languages.like(bindparam("language", type_=String), escape=LIKE_ESCAPE))
+        # Language subtags hold only letters: the pattern needs no escaping.
+        stmt = stmt.where(loc.languages.like(bindparam("language", type_=String)))
+    if "fee" in filters:
+        stmt = stmt.where(loc.fee_from <= bindparam("fee_max", type_=Integer))
+    if "session" in filters:
+        stmt = stmt.where(loc.session_minutes >= bindparam("session_minutes", type_=Integer))
+    if "wheelchair" in filters:
+        stmt = stmt.where(loc.wheelchair.is_(True))
+    if "gender" in filters:
+        stmt = stmt.where(loc.gender == bindparam("gender", type_=String))
     cap = bindparam("cap", type_=Integer)
     if kind == "count" and dialect == "postgresql":
         rows = stmt.limit(cap * ROWS_PER_PRACTITIONER).subquery()
         return select(func.count(rows.c.practitioner_id.distinct()), func.count() >= cap * ROWS_PER_PRACTITIONER)
     if kind == "count":
         return select(func.count(), func.count() > cap).select_from(stmt.distinct().limit(cap + 1).subquery())
-    return (
-        stmt.group_by(loc.practitioner_id)
-        .order_by(literal_column("distance"), loc.practitioner_id)
-        .limit(bindparam("limit", type_=Integer))
-    )
+    nearest = [literal_column("distance"), loc.practitioner_id]
+    if kind == "page":
+        return stmt.group_by(loc.practitioner_id).order_by(*nearest).limit(bindparam("limit", type_=Integer))
+    if sort == "name":
+        # The index's copy of the lower-cased name: no join.
+        order = [loc.sort_name]
+    else:
+        current = case((loc.verified_until >= bindparam("today", type_=Date), 1), else_=0)
+        # Details unconfirmed for 15 months sort after the others (feedback.service.STALE_AFTER).
+        confirmed = case((loc.confirmed_on >= bindparam("stale_before", type_=Date), 1), else_=0)
+        order = [current.desc(), confirmed.desc(), loc.verified_on.desc().nulls_last()]
+    return stmt.order_by(*order, *nearest).limit(bindparam("rows", type_=Integer))
 
 
 class _Search:
@@ -140,13 +166,26 @@ class _Search:
         }
         if query.accepting_only:
             filters.append("accepting")
-        if query.language:
+        if query.language_code:
             filters.append("language")
-            # The index holds the languages lower-cased.
-            self.base["language"] = like_contains_pattern(query.language.lower())
+            self.base["language"] = index_pattern(query.language_code)
         if query.verified_only:
             filters.append("verified")
+        if query.fee_max is not None:
+            filters.append("fee")
+            self.base["fee_max"] = query.fee_max
+        if query.session_minutes is not None:
+            filters.append("session")
+            self.base["session_minutes"] = query.session_minutes
+        if query.wheelchair_only:
+            filters.append("wheelchair")
+        if query.gender:
+            filters.append("gender")
+            self.base["gender"] = query.gender
+        if query.verified_only or query.sort == "verified":
             self.base["today"] = today()
+        if query.sort == "verified":
+            self.base["stale_before"] = today() - DETAILS_STALE_AFTER
         self.filters = tuple(filters)
 
     def _run(self, kind: str, radius_km: float, **extra):
@@ -164,10 +203,11 @@ class _Search:
         )
         if len(lon_ranges) > 1:
             params.update(lon_lo2=lon_ranges[1][0], lon_hi2=lon_ranges[1][1])
-        if kind == "count":
+        if kind in ("count", "ranked"):
             box = inner_box(lat, lon, radius_km) or NO_BOX
             params.update(in_lat_lo=box[0], in_lat_hi=box[1], in_lon_lo=box[2], in_lon_hi=box[3])
-        return db.session.execute(_statement(kind, self.dialect, len(lon_ranges) > 1, self.filters), params)
+        sort = self.query.sort if kind == "ranked" else "distance"
+        return db.session.execute(_statement(kind, self.dialect, len(lon_ranges) > 1, self.filters, sort), params)
 
     def count(self, radius_km: float, cap: int) -> tuple[int, bool]:
         """(practitioners within radius_km, whether that is all of them), counting little past cap.
@@ -181,6 +221,23 @@ class _Search:
     def nearest(self, radius_km: float, limit: int) -> list:
         """The `limit` nearest practitioners within radius_km: (pid, distance), nearest first."""
         return self._run("page", radius_km, limit=limit).all()
+
+    def ranked(self, limit: int) -> list:
+        """The first `limit` practitioners in the whole circle by the query's sort: (pid, distance).
+
+        The rows are locations; each practitioner's first row is their nearest. A practitioner
+        with several locations in the circle takes several rows, so when the rows run out
+        before `limit` practitioners, more rows are read.
+        """
+        rows = limit * ROWS_PER_PRACTITIONER
+        while True:
+            found = self._run("ranked", self.query.radius_km, rows=rows).all()
+            first: dict[int, object] = {}
+            for row in found:
+                first.setdefault(row.pid, row)
+            if len(first) >= limit or len(found) < rows:
+                return list(first.values())[:limit]
+            rows *= 4
 
 
 def count_limit() -> int:
@@ -223,7 +280,7 @@ def _page_radius(search: _Search, wanted: int, count: int, exact: bool) -> float
 
 
 def search_practitioners(query: SearchQuery) -> SearchResult:
-    """Practitioners within the radius, nearest first, one page of them."""
+    """Practitioners within the radius, nearest first (or by the query's sort), one page of them."""
     search = _Search(query)
     limit = count_limit()
     count, exact = search.count(query.radius_km, limit)
@@ -233,5 +290,9 @@ def search_practitioners(query: SearchQuery) -> SearchResult:
     rows: list = []
     if offset < count or not exact:
         wanted = offset + query.per_page
-        rows = search.nearest(_page_radius(search, wanted, count, exact), wanted)[offset:]
+        # Only the nearest first can come from a smaller circle; other orders rank the whole one.
+        if query.sort == "distance":
+            rows = search.nearest(_page_radius(search, wanted, count, exact), wanted)[offset:]
+        else:
+            rows = search.ranked(wanted)[offset:]
     return SearchResult(query=query, count=count, hits=load_hits(query, rows), count_exact=exact)

@@ -7,9 +7,12 @@ refuse the same input with the same message.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from directory.geocoding import Place, geocode, looks_like_postcode
+from directory.languages import english_name, language_code
+from directory.practitioners import rules
 from directory.search.results import ConditionView, taxonomy
 
 KM_PER_MILE = 1.609344
@@ -21,6 +24,14 @@ DEFAULT_PER_PAGE = 20
 MAX_PAGE = 10_000
 MAX_NEAR_LENGTH = 200
 MAX_LANGUAGE_LENGTH = 40
+# fee_max: whole currency units up to the highest fee a profile may state; session_minutes: up
+# to the longest session a profile may state (the profile rules' limits).
+MAX_FEE = rules.FEE_LIMITS[1]
+MAX_SESSION_MINUTES = rules.SESSION_MINUTES[1]
+SORTS = ("distance", "name", "verified")
+GENDERS = tuple(rules.GENDERS)
+# A whole number as typed in a query string: ASCII digits only ("٥" and "1_000" are refused).
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,12}", re.ASCII)
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -37,6 +48,11 @@ SINGLE_VALUED = (
     "language",
     "page",
     "per_page",
+    "fee_max",
+    "session_minutes",
+    "wheelchair",
+    "gender",
+    "sort",
 )
 
 
@@ -54,7 +70,16 @@ class SearchQuery:
     conditions: list[ConditionView] = field(default_factory=list)
     verified_only: bool = False
     accepting_only: bool = False
+    # The language's English name ("Spanish") for headings; language_code ("es") is what matches.
     language: str = ""
+    language_code: str = ""
+    # Fees from at most this much (in the practitioner's currency); None = no fee filter.
+    fee_max: int | None = None
+    # Sessions of at least this many minutes; None = no filter.
+    session_minutes: int | None = None
+    wheelchair_only: bool = False
+    gender: str | None = None
+    sort: str = "distance"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
 
@@ -183,11 +208,58 @@ def _paging(args) -> tuple[int, int]:
     return page, per_page
 
 
+def _bounded_whole(args, name: str, low: int, high: int, unit: str = "") -> int | None:
+    """A whole number from low to high (``unit`` names what it counts), or None when missing or blank."""
+    raw = args.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    text = raw.strip()
+    if not WHOLE_NUMBER.fullmatch(text):
+        if re.fullmatch(r"[+-]?[0-9]+", text, re.ASCII):  # too many digits to be in range
+            raise SearchError(f"{name} must be between {low} and {high}{unit}")
+        raise SearchError(f"{name} must be a whole number{unit and ' of' + unit}")
+    value = int(text)
+    if not low <= value <= high:
+        raise SearchError(f"{name} must be between {low} and {high}{unit}")
+    return value
+
+
+def _language(args) -> tuple[str, str]:
+    """(English name, subtag) of ``language`` in any spelling ("Español", "spanish", "es"); ("", "") when blank."""
+    language = (args.get("language") or "").strip()
+    if not language:
+        return "", ""
+    if len(language) > MAX_LANGUAGE_LENGTH:
+        raise SearchError("language is too long")
+    code = language_code(language)
+    if code is None:
+        raise SearchError(f"unknown language {language!r}: use its name (Spanish, Español) or its code (es)")
+    return english_name(code), code
+
+
+def _gender(args) -> str | None:
+    """``gender`` by the profile's own rule (female, male, nonbinary; "non-binary" too); None when blank."""
+    try:
+        return rules.gender(args.get("gender"))
+    except rules.FieldError:
+        raise SearchError(f"gender must be one of: {', '.join(GENDERS)}") from None
+
+
+def _sort(args) -> str:
+    """``sort``: distance (the default), name or verified."""
+    value = (args.get("sort") or "").strip().lower() or SORTS[0]
+    if value not in SORTS:
+        raise SearchError(f"sort must be one of: {', '.join(SORTS)}")
+    return value
+
+
 def parse_search_args(args) -> ParsedSearch | None:
     """Validate search parameters (a query-string mapping); None when no location was given.
 
     Accepts ``lat``+``lon`` or ``near``; ``radius_km``, or ``radius`` with ``unit`` (km|mi);
-    ``condition`` (repeatable slug); ``verified``, ``accepting`` (1/0); ``language``;
+    ``condition`` (repeatable slug); ``verified``, ``accepting``, ``wheelchair`` (1/0);
+    ``language`` (any spelling); ``fee_max`` (whole units); ``session_minutes`` (at least);
+    ``gender`` (female|male|nonbinary); ``sort`` (distance|name|verified);
     ``page`` (from 1) and ``per_page`` (at most 100). Raises SearchError on bad input, even
     when no location was given.
     """
@@ -202,11 +274,14 @@ def parse_search_args(args) -> ParsedSearch | None:
     radius, radius_km, unit = _radius(args, unit)
     conditions = _conditions(args)
     page, per_page = _paging(args)
-    language = (args.get("language") or "").strip()
-    if len(language) > MAX_LANGUAGE_LENGTH:
-        raise SearchError("language is too long")
+    language, code = _language(args)
     verified = _flag(args, "verified")
     accepting = _flag(args, "accepting")
+    wheelchair = _flag(args, "wheelchair")
+    fee_max = _bounded_whole(args, "fee_max", 0, MAX_FEE)
+    session_minutes = _bounded_whole(args, "session_minutes", 1, MAX_SESSION_MINUTES, " minutes")
+    gender = _gender(args)
+    sort = _sort(args)
     if place is None:
         return None
     query = SearchQuery(
@@ -217,6 +292,12 @@ def parse_search_args(args) -> ParsedSearch | None:
         verified_only=verified,
         accepting_only=accepting,
         language=language,
+        language_code=code,
+        fee_max=fee_max,
+        session_minutes=session_minutes,
+        wheelchair_only=wheelchair,
+        gender=gender,
+        sort=sort,
         page=page,
         per_page=per_page,
     )

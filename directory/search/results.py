@@ -106,6 +106,28 @@ class PractitionerView:
     accepting_new_patients: bool
     conditions: list[ConditionView] = field(default_factory=list)
     certifications: list[CertificationView] = field(default_factory=list)
+    phone: str = ""
+    session_minutes: int | None = None
+    fee_min: int | None = None
+    fee_max: int | None = None
+    currency: str = ""
+    # English names, as stored ("English, Spanish" -> ["English", "Spanish"]).
+    languages: list[str] = field(default_factory=list)
+    wheelchair_accessible: bool = False
+    # "female", "male", "nonbinary", or None when the practitioner does not say.
+    gender: str | None = None
+    photo_path: str | None = None
+
+    @property
+    def tel(self) -> str:
+        """The phone number for a tel: link (digits and +)."""
+        return "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
+
+    @property
+    def fees(self) -> str:
+        """The fee range as shown: "60–90", "60", or "" when none is stated."""
+        shown = sorted({fee for fee in (self.fee_min, self.fee_max) if fee is not None})
+        return "–".join(f"{fee:,}" for fee in shown)
 
 
 @dataclass
@@ -148,6 +170,15 @@ def _hit_statements():
         prac.display_name,
         prac.practice_name,
         prac.accepting_new_patients,
+        prac.phone,
+        prac.session_minutes,
+        prac.fee_min,
+        prac.fee_max,
+        prac.currency,
+        prac.languages,
+        prac.wheelchair_accessible,
+        prac.gender,
+        prac.photo_path,
         loc.condition_bits,
         loc.id.label("location_id"),
         loc.city,
@@ -197,6 +228,15 @@ def load_hits(query: SearchQuery, rows) -> list[SearchHit]:
                 r.practice_name,
                 r.accepting_new_patients,
                 [c for c in conditions if r.condition_bits & c.mask],
+                phone=(r.phone or "").strip(),
+                session_minutes=r.session_minutes,
+                fee_min=r.fee_min,
+                fee_max=r.fee_max,
+                currency=r.currency or "",
+                languages=[name.strip() for name in (r.languages or "").split(",") if name.strip()],
+                wheelchair_accessible=bool(r.wheelchair_accessible),
+                gender=r.gender,
+                photo_path=r.photo_path,
             )
         km = great_circle_km(query.latitude, query.longitude, r.latitude, r.longitude)
         if r.id not in nearest or km < nearest[r.id][0]:

@@ -65,7 +65,9 @@ def test_admin_verifies_a_credential_and_the_badge_appears_in_search(journey, ne
     admin.goto("/admin/credentials", "credential queue")
     item = admin.page.locator(".queue-item", has_text=number)
     assert name in item.inner_text()
-    item.get_by_label("How was it checked?").select_option(index=1)
+    # No method is chosen for the admin: they say how they checked, with what the check needs.
+    item.get_by_label("Register checked").check()
+    item.get_by_label("Register reference or URL of the entry").fill("https://bcta.example.org/register/RCST-1")
     item.get_by_label("Note", exact=False).fill("Checked the BCTA/NA public register.")
     # By keyboard: the framed PDF viewer above the form may swallow a synthetic mouse click.
     item.get_by_role("button", name="Verify RCST").focus()

@@ -68,9 +68,11 @@ def test_provider_refers_a_patient_and_follows_the_referral_to_its_end(journey, 
     practitioner.click_link("Referral #", "referral in the inbox")
     assert "Maria Quill" in practitioner.page.locator("main").inner_text()
     practitioner.submit("Accept", "accepted")
-    practitioner.page.get_by_label("Date and time of the first appointment").fill("2031-03-04T09:30")
+    # Booked in the past (the patient came already): a referral is completed only after it.
+    practitioner.page.get_by_label("Date and time of the first appointment").fill("2026-03-04T09:30")
     practitioner.submit("First appointment booked", "appointment booked")
     practitioner.page.get_by_label("Outcome for the referrer").fill("Six sessions; the jaw pain has eased.")
+    practitioner.page.get_by_label("Sessions attended").fill("6")
     practitioner.submit("Complete", "completed")
 
     # The provider sees every step on the timeline, and was told by email (without patient details).
