@@ -49,6 +49,11 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)
+    # The limiter is one object per process: Flask-Limiter's init_app sets the default and
+    # application-wide limits only when none are set yet, so an app made after another (tests,
+    # tools) would keep the first one's. Each app starts from its own configuration.
+    limiter.limit_manager.set_default_limits([])
+    limiter.limit_manager.set_application_limits([])
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

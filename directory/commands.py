@@ -10,16 +10,19 @@ from flask import Flask
 @click.option("--loop", is_flag=True, help="Keep running, delivering every --interval seconds.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds with --loop.")
 def send_mail_command(loop: bool, interval: float) -> None:
-    """Deliver the outbox messages that are due (for cron, or with --loop)."""
+    """Deliver the outbox messages and webhook deliveries that are due (for cron, or with --loop)."""
     import logging
     import time
 
     from directory.extensions import db
     from directory.mail import deliver_due
+    from directory.webhooks.delivery import deliver_due as deliver_webhooks
 
     while True:
         try:
             sent, failed = deliver_due()
+            delivered, undelivered = deliver_webhooks()
+            sent, failed = sent + delivered, failed + undelivered
         except Exception:
             # A database hiccup must not end the background sender; the next round retries.
             if not loop:
@@ -46,20 +49,27 @@ def send_mail_command(loop: bool, interval: float) -> None:
 @click.option("--dry-run", is_flag=True, help="Check the file and report what would change, writing nothing.")
 @click.option("--verbose", "-v", is_flag=True, help="List every practitioner created or changed.")
 def import_practitioners_command(file: str, mark_verified: str | None, dry_run: bool, verbose: bool) -> None:
-    """Import practitioners from a CSV file (one transaction: a bad row writes nothing)."""
-    from directory.csv_io import CsvImportError, decode_csv, import_practitioners
+    """Import practitioners from a CSV file (one transaction: a bad row writes nothing).
+
+    The file is read as a stream (all of it checked before anything is written), so its size
+    does not matter. A profile its owner or an admin unpublished stays unpublished, and texts
+    the practitioner edited since the last import are kept: the summary counts both.
+    """
+    from directory.csv_io import CsvImportError, import_stream
+    from directory.csv_io.format import decoded_lines
     from directory.extensions import db
 
-    with click.open_file(file, "rb") as stream:
-        data = stream.read()
     try:
-        report = import_practitioners(decode_csv(data), mark_verified=mark_verified, dry_run=dry_run)
+        with click.open_file(file, "rb") as stream:
+            report = import_stream(decoded_lines(stream), mark_verified=mark_verified, dry_run=dry_run)
     except CsvImportError as error:
         raise click.ClickException(f"{file}: {error} - nothing was imported") from None
     db.session.commit()
     if verbose:
         for change in report.changes:
             click.echo(change)
+        if report.lines_left_off:
+            click.echo(f"... and {report.lines_left_off} more change(s) not listed")
     click.echo(report.summary())
 
 

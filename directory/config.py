@@ -159,7 +159,16 @@ def from_environment(instance_path: str) -> dict:
         "ENQUIRY_MIN_SECONDS": _float("ENQUIRY_MIN_SECONDS", 3.0),
         "ENQUIRY_RATE_LIMIT": os.environ.get("ENQUIRY_RATE_LIMIT", "5 per hour"),
         "FEEDBACK_RATE_LIMIT": os.environ.get("FEEDBACK_RATE_LIMIT", "5 per hour"),
+        # Search and API limits (directory/ratelimits.py, where the defaults are): empty means the default.
+        "SEARCH_RATE_LIMIT": os.environ.get("SEARCH_RATE_LIMIT", "").strip(),
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "").strip(),
+        "API_TOKEN_RATE_LIMIT": os.environ.get("API_TOKEN_RATE_LIMIT", "").strip(),
         "LANGUAGE_LIST_SECONDS": _int("LANGUAGE_LIST_SECONDS", 300),
+        # Webhooks (directory/webhooks): http and private/loopback endpoint addresses only outside
+        # production (or when asked), the per-delivery timeout, and attempts before giving up.
+        "WEBHOOK_ALLOW_PRIVATE": _bool("WEBHOOK_ALLOW_PRIVATE", env != "production"),
+        "WEBHOOK_TIMEOUT": _float("WEBHOOK_TIMEOUT", 10.0, positive=True),
+        "WEBHOOK_MAX_ATTEMPTS": _int("WEBHOOK_MAX_ATTEMPTS", 60, minimum=1),
         # Operations (directory/ops): log lines as JSON objects or plain text, and who may read /metrics.
         "LOG_FORMAT": log_format(env),
         "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", "").strip() or "127.0.0.1,::1",

@@ -144,3 +144,19 @@ def test_the_expiry_job_leaves_the_commit_to_its_command(app):
     db.session.rollback()  # the command failed before its end: neither the claim nor the message stays
     assert outbox() == []
     assert fresh(cert).expiry_warning_sent_for is None
+
+
+def test_the_owner_s_dashboard_says_expired_on_the_date(client, practitioner_user):
+    from tests.conftest import login
+
+    yesterday = today() - timedelta(days=1)
+    CertificationFactory(
+        practitioner=practitioner_user.practitioner,
+        status=VerificationStatus.VERIFIED,
+        verified_at=utcnow(),
+        verification_source="register checked",
+        expires_on=yesterday,
+    )
+    login(client, practitioner_user)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert f"Expired on {yesterday.strftime('%-d %b %Y')}" in page

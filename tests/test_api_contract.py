@@ -58,7 +58,7 @@ def test_operations_keep_their_ids_and_say_which_need_a_bearer_token(client):
             if path.startswith("/referrals/{referral_id}"):
                 # A token says who asks; without one the answer is a stranger's 404.
                 assert operation["security"] == [{"bearerAuth": []}, {}], path
-            elif path.startswith("/referrals") or path == "/me" or path.startswith("/me/"):
+            elif path.startswith(("/referrals", "/me/", "/webhooks")) or path == "/me":
                 assert operation["security"] == [{"bearerAuth": []}], path
             else:
                 assert operation["security"] == [], path
@@ -71,6 +71,9 @@ def test_operations_keep_their_ids_and_say_which_need_a_bearer_token(client):
         ("/me/practitioner", "patch"): "updateOwnPractitioner",
         ("/me/practitioner/confirm", "post"): "confirmOwnPractitioner",
         ("/referrals", "get"): "listReferrals",
+        ("/webhooks", "get"): "listWebhooks",
+        ("/webhooks", "post"): "createWebhook",
+        ("/webhooks/{webhook_id}", "delete"): "deleteWebhook",
         ("/referrals", "post"): "createReferral",
         ("/referrals/{referral_id}", "get"): "getReferral",
         ("/referrals/{referral_id}/transitions", "post"): "transitionReferral",

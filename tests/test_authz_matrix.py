@@ -221,11 +221,35 @@ EXPECTED: dict[str, dict[str, object]] = {
     "referrals.edit GET": referrer_only(OK),
     "referrals.edit POST": referrer_only(OK),
     "referrals.delete POST": referrer_only(OK),
+    # Referrer dashboard (issue 13, helper referrer-dashboard): the provider's own summary (others: 404),
+    # and the patient's consent confirmed on a draft's page by its author only (404 for everyone else).
+    "referrals.summary GET": _answers(default=404, anonymous=LOGIN, patient=LOGIN, provider=200, other_provider=200),
+    "referrals.consent POST": _answers(default=404, provider=OK),
     "api.create_referral POST": _answers(default=403, anonymous=401, patient=401, provider=OK, other_provider=OK),
     "api.list_referrals GET": API_SIGNED_IN,
     "api.get_referral GET": referral_parties(200),
     "api.referral_fhir GET": referral_parties(200),
     "api.move_referral POST": referral_parties(OK),
+    # Referrals in by FHIR and webhooks (issue 14, helper fhir-in-webhooks): sending a ServiceRequest
+    # takes a bearer token (never a session cookie), so every signed-in client here gets 401;
+    # reading back has the JSON API's privacy; webhooks are for providers (theirs) and admins.
+    "fhir.create_service_request POST": _answers(default=401),
+    "fhir.read_service_request GET": referral_parties(200),
+    "fhir.read_task GET": referral_parties(200),
+    "api.create_webhook POST": _answers(
+        default=403, anonymous=401, patient=401, provider=OK, other_provider=OK, admin=OK
+    ),
+    "api.list_webhooks GET": _answers(
+        default=403, anonymous=401, patient=401, provider=200, other_provider=200, admin=200
+    ),
+    "api.delete_webhook DELETE": _answers(
+        default=403, anonymous=401, patient=401, provider=204, other_provider=404, admin=404
+    ),
+    # The same on the account page: providers and admins add; only the owner removes.
+    "accounts.create_webhook POST": _answers(
+        default=404, anonymous=LOGIN, patient=LOGIN, provider=OK, other_provider=OK, admin=OK
+    ),
+    "accounts.delete_webhook POST": _answers(default=404, anonymous=LOGIN, patient=LOGIN, provider=OK),
     # Administration: 404 to everyone else.
     **{
         f"admin.{name} GET": ADMIN_ONLY_GET
@@ -338,6 +362,7 @@ def world(app, practitioner_user, other_practitioner_user, provider_user, other_
         "correction_id": correction.id,
         "concern_id": concern.id,
         "organization_id": f"practice-{profile.id}",
+        "webhook_id": _webhook_of(provider_user),
     }
     users = {
         "practitioner": practitioner_user,
@@ -355,6 +380,22 @@ def world(app, practitioner_user, other_practitioner_user, provider_user, other_
         clients[role] = client
     _send_enquiry_as_patient(app, clients["patient"], profile.id)
     return {"ids": ids, "clients": clients}
+
+
+def _webhook_of(user) -> int:
+    """A webhook endpoint of the user (fhir-in-webhooks): the id of /api/v1/webhooks/<webhook_id>."""
+    from directory.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint(
+        user=user,
+        url="http://127.0.0.1:9/hook",
+        events="referral.status_changed",
+        secret="whsec_dGVzdA==",
+        disabled_reason="",
+    )
+    db.session.add(endpoint)
+    db.session.commit()
+    return endpoint.id
 
 
 def _csrf_token_for(app, client) -> str:

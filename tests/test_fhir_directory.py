@@ -97,7 +97,15 @@ def test_metadata_lists_exactly_the_types_searches_and_includes_served(client):
     statement = fhir_get(client, "metadata")
     assert statement["format"] == ["json"] and statement["fhirVersion"] == "4.0.1"
     served = {r["type"]: r for r in statement["rest"][0]["resource"]}
-    assert set(served) == {"Practitioner", "PractitionerRole", "Location", "Organization", "CodeSystem"}
+    assert set(served) == {
+        "Practitioner",
+        "PractitionerRole",
+        "Location",
+        "Organization",
+        "CodeSystem",
+        "ServiceRequest",
+        "Task",
+    }
     params = {t: {p["name"] for p in r.get("searchParam", [])} for t, r in served.items()}
     assert params["Location"] == {"near"}
     assert params["PractitionerRole"] == {"location.near", "specialty", "practitioner"}

@@ -24,7 +24,7 @@ import pytest
 from flask import request
 
 from directory import create_app
-from directory.extensions import db, limiter
+from directory.extensions import db
 from directory.models.base import utcnow
 from directory.ops.logs import JsonFormatter, loggable_path
 from tests.conftest import base_config, login
@@ -198,17 +198,23 @@ def test_health_checks_are_exempt_from_rate_limits_and_the_request_log(database_
         "RATELIMIT_APPLICATION": "30 per minute",
     }
     client = create_app(config).test_client()
-    try:
-        caplog.set_level(logging.INFO, logger="directory.requests")
-        assert [client.get("/healthz").status_code for _ in range(4)] == [200] * 4
-        assert [client.get("/readyz").status_code for _ in range(4)] == [200] * 4
-        assert [r for r in caplog.records if r.name == "directory.requests"] == []
-        assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]  # the limit is on
-    finally:
-        # Flask-Limiter keeps the first default and application limits it was given for every
-        # later app of the process (init_app sets them only when none are set): take them off.
-        limiter.limit_manager.set_default_limits([])
-        limiter.limit_manager.set_application_limits([])
+    caplog.set_level(logging.INFO, logger="directory.requests")
+    assert [client.get("/healthz").status_code for _ in range(4)] == [200] * 4
+    assert [client.get("/readyz").status_code for _ in range(4)] == [200] * 4
+    assert [r for r in caplog.records if r.name == "directory.requests"] == []
+    assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]  # the limit is on
+
+
+def test_an_app_made_later_does_not_keep_an_earlier_app_s_default_limits(database_url, tmp_path):
+    """The limiter is one per process: each app applies its own RATELIMIT_DEFAULT, not the first one's."""
+    strict = {
+        **base_config(database_url, str(tmp_path)),
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_DEFAULT": "1 per minute",
+    }
+    create_app(strict)
+    lenient = create_app({**base_config(database_url, str(tmp_path)), "RATELIMIT_ENABLED": True}).test_client()
+    assert [lenient.get("/").status_code for _ in range(3)] == [200] * 3
 
 
 # --- request ids and logs ----------------------------------------------------------------------

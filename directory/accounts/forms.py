@@ -9,6 +9,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from directory.accounts import emails
 from directory.accounts.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
+from directory.forms import MultiCheckboxField
 
 PASSWORD_HELP = f"At least {MIN_LENGTH} characters; not one of the most common passwords."
 
@@ -133,6 +134,22 @@ class ApiTokenForm(FlaskForm):
     """A name to recognise a new API token by."""
 
     name = StringField("Token name", validators=[Optional(), Length(max=80)], render_kw={"placeholder": "e.g. EHR"})
+
+
+class WebhookForm(FlaskForm):
+    """A webhook endpoint: where to POST, and which referral events (directory.webhooks)."""
+
+    url = StringField(
+        "Endpoint URL", validators=[InputRequired(), Length(max=2000)], render_kw={"placeholder": "https://..."}
+    )
+    events = MultiCheckboxField(
+        "Events",
+        choices=[
+            SelectChoice("referral.status_changed", "A referral's status changed"),
+            SelectChoice("referral.message_added", "A message was added to a referral"),
+        ],
+        default=["referral.status_changed"],
+    )
 
 
 class DeleteAccountForm(FlaskForm):

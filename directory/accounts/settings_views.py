@@ -1,4 +1,4 @@
-"""Accounts: the account page (email, password, API tokens, your data) and deleting the account."""
+"""Accounts: the account page (email, password, API tokens, webhooks, your data) and deleting the account."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from directory.accounts.forms import (
     ChangePasswordForm,
     DeleteAccountForm,
     EmptyForm,
+    WebhookForm,
 )
 from directory.accounts.tokens import LinkError
 from directory.accounts.views import bp, config_limit, form_page, link_problem, user_key
@@ -19,19 +20,32 @@ from directory.auth import confirmed_required
 from directory.extensions import db, limiter
 from directory.mail import queue_mail
 from directory.models import ApiToken
+from directory.webhooks import service as webhooks
 
 # --- Account settings ---------------------------------------------------------------------
 
 
-def _settings_page(new_token: str | None = None, token_form: ApiTokenForm | None = None, status: int = 200):
-    """The account page, with a token just created (shown once) or a refused token form."""
+def _settings_page(
+    new_token: str | None = None,
+    token_form: ApiTokenForm | None = None,
+    status: int = 200,
+    webhook_form: WebhookForm | None = None,
+    new_webhook=None,
+):
+    """The account page, with a token or webhook secret just created (shown once) or a refused form."""
     tokens = service.active_api_tokens(current_user)
+    may_hook = webhooks.may_register(current_user)
     response = render_template(
         "accounts/settings.html",
         tokens=tokens,
         token_form=token_form or ApiTokenForm(formdata=None),
         action_form=EmptyForm(),
         new_token=new_token,
+        webhooks=[(e, webhooks.recent_deliveries(e)) for e in webhooks.user_endpoints(current_user)]
+        if may_hook
+        else None,
+        webhook_form=webhook_form or WebhookForm(formdata=None),
+        new_webhook=new_webhook,
     )
     return response, status
 
@@ -129,6 +143,44 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash("The token was revoked. Programs using it can no longer sign in.", "success")
     return redirect(url_for("accounts.settings"))
+
+
+# --- Webhooks (the same as /api/v1/webhooks, for people) --------------------------------------
+
+
+@bp.post("/webhooks")
+@confirmed_required
+def create_webhook():
+    """Register a webhook endpoint (providers and admins); its signing secret is shown once."""
+    if not webhooks.may_register(current_user):
+        abort(404)
+    form = WebhookForm()
+    if not form.validate_on_submit():
+        return _settings_page(webhook_form=form, status=400)
+    try:
+        endpoint = webhooks.register_endpoint(current_user, form.url.data, form.events.data or [])
+    except webhooks.WebhookError as error:
+        db.session.rollback()
+        form.url.errors.append(error.message)
+        return _settings_page(webhook_form=form, status=400)
+    db.session.commit()
+    response, status = _settings_page(new_webhook=endpoint)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/webhooks/<int:webhook_id>/delete")
+@login_required
+def delete_webhook(webhook_id: int):
+    """Remove one of your own webhook endpoints; anyone else's answers 404."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    endpoint = webhooks.own_endpoint(current_user, webhook_id)
+    if endpoint is None:
+        abort(404)
+    webhooks.delete_endpoint(endpoint)
+    db.session.commit()
+    flash("The webhook was removed.", "success")
+    return redirect(url_for("accounts.settings", _anchor="webhooks-heading"))
 
 
 # --- Privacy ------------------------------------------------------------------------------

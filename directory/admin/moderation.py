@@ -11,6 +11,7 @@ import secrets
 from directory.admin.notices import notify_practitioner, notify_user
 from directory.audit import record_audit, snapshot
 from directory.models import Practitioner, User
+from directory.practitioners.profiles import record_unpublished
 
 PROFILE_FIELDS = ("published", "suspended", "suspension_reason")
 
@@ -37,10 +38,12 @@ def moderate_profile(practitioner: Practitioner, admin: User, action: str, reaso
         if practitioner.published:
             raise ModerationError("The profile is already published.")
         practitioner.published = True
+        record_unpublished(practitioner, None)
     elif action == "unpublish":
         if not practitioner.published:
             raise ModerationError("The profile is not published.")
         practitioner.published = False
+        record_unpublished(practitioner, "admin")
     elif action == "suspend":
         if practitioner.suspended:
             raise ModerationError("The profile is already suspended.")

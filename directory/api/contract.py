@@ -25,7 +25,17 @@ BEARER = [{"bearerAuth": []}]
 # So the token is optional in OpenAPI's sense: `{}` says the route also answers without one.
 BEARER_OR_HIDDEN = [{"bearerAuth": []}, {}]
 # Answers any operation may give besides its own.
-COMMON_ERRORS = {405: "Method not allowed", 429: "Too many requests"}
+COMMON_ERRORS = {
+    405: "Method not allowed",
+    429: "Too many requests: past a rate limit (per address, or per token with one; directory/ratelimits.py)",
+}
+# What a 429 says besides its error: when to ask again.
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before asking again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 DESCRIPTION = (
     "Find craniosacral therapy practitioners, and send and follow referrals. "
     'Errors are JSON: {"error": "..."}. Referral routes need `Authorization: Bearer TOKEN` '
@@ -131,7 +141,8 @@ def operation(
 
     def decorator(view):
         for status, description in {**(errors or {}), **COMMON_ERRORS}.items():
-            view = blueprint.alt_response(status, schema=ErrorSchema, description=description)(view)
+            headers = RETRY_AFTER if status == 429 else None
+            view = blueprint.alt_response(status, schema=ErrorSchema, description=description, headers=headers)(view)
         return blueprint.doc(operationId=operation_id, security=security)(view)
 
     return decorator

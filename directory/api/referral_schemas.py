@@ -266,9 +266,7 @@ class ReferralListArgsSchema(Schema):
 
     @post_load
     def _filters(self, data, **kwargs):
-        """Paging, and the filters as the service reads them."""
-        if data["since"] and data["until"] and data["since"] > data["until"]:
-            raise ValidationError("since is after until.")
+        """Paging, and the filters as the service reads them (since after until: an empty list, as any empty range)."""
         data["filters"] = service.ReferralFilter(
             status=data.pop("status") or None,
             practitioner_id=data.pop("practitioner_id"),

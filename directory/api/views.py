@@ -92,3 +92,6 @@ Blueprint.add_url_rule(bp, "/openapi.json", "openapi", openapi)
 # The practitioner's own profile (issue 12) lives in its own module on this blueprint.
 from directory.api import profile as _profile  # noqa: E402,F401
 from directory.api import referrals as _referrals  # noqa: E402,F401
+
+# Webhook endpoints (issue 14) live in the webhooks package, on this blueprint.
+from directory.webhooks import api as _webhooks  # noqa: E402,F401

@@ -88,6 +88,7 @@ def submit_texts(practitioner: Practitioner, values: dict[str, str], actor) -> l
     withdraws) a held version of the same text.
     """
     changed = {key: value for key, value in values.items() if current_text(practitioner, key) != value}
+    practitioner.note_text_edits(changed)  # a CSV import keeps these texts (csv_io.importer)
     flags = screen_texts(changed)
     flagged = {flag.field for flag in flags}
     change = pending_change(practitioner)

@@ -3,7 +3,9 @@
 
 - `format`: the columns (the last ones optional), cell escaping against spreadsheet formulas, decoding, CsvImportError;
 - `parser`: a file read into validated rows (`parse_csv`), blank coordinates geocoded (`geocode`);
-- `importer`: rows written in one transaction (`import_practitioners`, `ImportReport`);
+- `importer`: rows written in one transaction (`import_practitioners`, `import_stream` for a file of
+  any size, `ImportReport`), respecting unpublishing and practitioners' own texts;
+- `spool`: validated rows kept on disk between the check and the write;
 - `exporter`: the directory written back in the same format (`export_practitioners`).
 
 The practitioner fields' limits are those of `directory.practitioners.rules`, shared with the
@@ -22,7 +24,7 @@ from directory.csv_io.format import (
     from_spreadsheet_safe,
     spreadsheet_safe,
 )
-from directory.csv_io.importer import ImportReport, import_practitioners, import_rows
+from directory.csv_io.importer import ImportReport, import_practitioners, import_rows, import_stream
 from directory.csv_io.parser import ParsedRow, parse_csv
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "from_spreadsheet_safe",
     "import_practitioners",
     "import_rows",
+    "import_stream",
     "parse_csv",
     "spreadsheet_safe",
 ]

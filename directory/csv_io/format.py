@@ -12,6 +12,7 @@ defaults). A column that is present and blank means the field's default, as for 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 COLUMNS = [
     "name",
@@ -92,13 +93,26 @@ class CsvImportError(ValueError):
         self.reason = reason
 
 
+NOT_UTF8 = "the file is not UTF-8 text (save it as 'CSV UTF-8')"
+
+
 def decode_csv(data: bytes) -> str:
     """Bytes of an uploaded or read file as text; CsvImportError unless it is UTF-8."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise CsvImportError(line, "the file is not UTF-8 text (save it as 'CSV UTF-8')") from None
+        raise CsvImportError(line, NOT_UTF8) from None
+
+
+def decoded_lines(stream) -> Iterator[str]:
+    """The lines of a binary file as text, for a file too big to decode at once; CsvImportError unless UTF-8."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise CsvImportError(number, NOT_UTF8) from None
+        yield line
 
 
 # Cells a spreadsheet would run as a formula ("CSV injection"): the export writes them with a

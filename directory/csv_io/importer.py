@@ -5,22 +5,40 @@ practitioner's, its conditions replace theirs, its credentials are added or upda
 are kept). Fields of optional columns the file does not have are left as they are (a new
 practitioner gets the defaults); a location's phone and opening hours are the editor's. A credential goes back to verification by the one rule of
 `directory.practitioners.rules` (a changed body, code, number, date or evidence).
+
+Decisions made on the site win over the file: a profile its owner or an admin unpublished
+stays unpublished (`Practitioner.unpublished_by`), and a text the practitioner edited since
+it was imported (`Practitioner.texts_edited`) is kept until the file says the same. Both are
+reported. A file is read as a stream: every row is validated and spooled to disk first
+(`spool.RowSpool`), then written a batch of practitioners at a time, so memory stays flat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from directory.csv_io.format import OPTIONAL_COLUMNS, CsvImportError, address_key, point
-from directory.csv_io.parser import ParsedRow, Reference, parse_csv
+from directory.csv_io.format import MAX_FILE_CHARS, OPTIONAL_COLUMNS, CsvImportError, address_key, point
+from directory.csv_io.parser import ParsedRow, Reference, read_rows
+from directory.csv_io.spool import RowSpool
 from directory.extensions import db
 from directory.models import Certification, PracticeLocation, Practitioner, VerificationStatus
+from directory.models.base import utcnow
+from directory.models.practitioners import IMPORTED_TEXTS
 from directory.practitioners import rules
+
+# Practitioners written per flush; each batch leaves the session once flushed.
+WRITE_BATCH = 500
+# Lines the report lists of each kind (every one is counted); a big file's changes are not all kept.
+REPORT_LINES = 10_000
+WHO = {"owner": "its owner", "admin": "an administrator"}
+TEXT_NAMES = {"display_name": "name", "practice_name": "practice name"}
 
 
 @dataclass
@@ -37,8 +55,24 @@ class ImportReport:
     certifications_created: int = 0
     certifications_updated: int = 0
     certifications_verified: int = 0
+    # Decisions the import respected: profiles left unpublished, practitioners' texts kept.
+    kept_unpublished: int = 0
+    kept_texts: int = 0
     dry_run: bool = False
     changes: list[str] = field(default_factory=list)
+    # What the import left as the site has it, one line each (also listed in `changes`).
+    decisions: list[str] = field(default_factory=list)
+    lines_left_off: int = 0
+
+    def note(self, line: str, decision: bool = False) -> None:
+        """Add a line to `changes` (and `decisions`), up to REPORT_LINES of each."""
+        for lines, wanted in ((self.changes, True), (self.decisions, decision)):
+            if not wanted:
+                continue
+            if len(lines) < REPORT_LINES:
+                lines.append(line)
+            elif lines is self.changes:
+                self.lines_left_off += 1
 
     def summary(self) -> str:
         """One paragraph for the command line or a flash message."""
@@ -48,7 +82,9 @@ class ImportReport:
             f"{self.practitioners_updated} updated, {self.practitioners_unchanged} unchanged; "
             f"locations {self.locations_created} created, {self.locations_updated} updated, "
             f"{self.locations_removed} removed; certifications {self.certifications_created} created, "
-            f"{self.certifications_updated} updated, {self.certifications_verified} marked verified."
+            f"{self.certifications_updated} updated, {self.certifications_verified} marked verified; "
+            f"{self.kept_unpublished} unpublished profile(s) left unpublished, "
+            f"{self.kept_texts} text(s) edited by practitioners kept."
         )
 
 
@@ -82,9 +118,11 @@ def _existing(emails: list[str]) -> dict[str, Practitioner]:
     return found
 
 
-def _apply_practitioner(p: Practitioner, first: ParsedRow, rows: list[ParsedRow], ref: Reference) -> list[str]:
-    """Copy the file's practitioner fields; the names of the fields that changed."""
-    changed = []
+def _apply_practitioner(
+    p: Practitioner, first: ParsedRow, rows: list[ParsedRow], ref: Reference
+) -> tuple[list[str], list[str]]:
+    """Copy the file's practitioner fields; (the fields that changed, what was kept as the site has it)."""
+    changed, kept = [], []
     conditions: list[str] = list(dict.fromkeys(slug for row in rows for slug in row.conditions))
     wanted = {
         "display_name": first.name,
@@ -97,6 +135,23 @@ def _apply_practitioner(p: Practitioner, first: ParsedRow, rows: list[ParsedRow]
         "published": True,
     }
     wanted |= {name: getattr(first, name) for name in OPTIONAL_COLUMNS if name not in first.absent}
+    edited = dict(p.texts_edited or {})
+    for name in IMPORTED_TEXTS:
+        if name not in edited:
+            continue
+        if getattr(p, name) == wanted[name]:
+            del edited[name]  # the file says what the practitioner wrote: later files apply again
+        else:
+            del wanted[name]
+            kept.append(f"kept the {TEXT_NAMES[name]} the practitioner edited on {_day(edited[name])}")
+    if edited != (p.texts_edited or {}):
+        p.texts_edited = edited or None
+    if p.unpublished_by and not p.published:
+        del wanted["published"]
+        kept.append(
+            f"left unpublished (unpublished by {WHO.get(p.unpublished_by, p.unpublished_by)}"
+            + (f" on {p.unpublished_at.date().isoformat()})" if p.unpublished_at else ")")
+        )
     for attr, value in wanted.items():
         if getattr(p, attr) != value:
             setattr(p, attr, value)
@@ -104,7 +159,15 @@ def _apply_practitioner(p: Practitioner, first: ParsedRow, rows: list[ParsedRow]
     if {c.slug for c in p.conditions} != set(conditions):
         p.conditions = sorted((ref.conditions[s] for s in conditions), key=lambda c: c.sort_order)
         changed.append("conditions")
-    return changed
+    return changed, kept
+
+
+def _day(moment: str) -> str:
+    """The day of an ISO time."""
+    try:
+        return datetime.fromisoformat(moment).date().isoformat()
+    except (TypeError, ValueError):
+        return "an unknown day"
 
 
 def _pair_locations(p: Practitioner, rows: list[ParsedRow]) -> tuple[list, list[PracticeLocation]]:
@@ -213,24 +276,30 @@ def _apply_credentials(
 
 def _import_practitioner(
     email: str, group: list[ParsedRow], p: Practitioner | None, ref: Reference, mark_verified, report: ImportReport
-) -> None:
+) -> Practitioner:
     """Create or update one practitioner from their rows and add a line to the report."""
     first = group[0]
     is_new = p is None
     if is_new:
         p = Practitioner(email=email, display_name=first.name)
         db.session.add(p)
-    changed = _apply_practitioner(p, first, group, ref)
+    changed, kept = _apply_practitioner(p, first, group, ref)
     loc_new, loc_changed, loc_removed = _apply_locations(p, group, report)
     cert_new, cert_changed, cert_verified = _apply_credentials(p, group, ref, mark_verified, report)
     if is_new:
+        p.imported_at = utcnow()
         report.practitioners_created += 1
-        report.changes.append(
+        report.note(
             f"line {first.line}: new practitioner {first.name} <{email}>: "
             f"{loc_new} location(s), {cert_new} credential(s)"
             + (f", {cert_verified} marked verified" if cert_verified else "")
         )
-        return
+        return p
+    name = p.display_name
+    for line in kept:
+        report.note(f"line {first.line}: {name} <{email}>: {line}", decision=True)
+    report.kept_unpublished += sum(line.startswith("left unpublished") for line in kept)
+    report.kept_texts += sum(line.startswith("kept the") for line in kept)
     parts = []
     if changed:
         parts.append("changed " + ", ".join(changed))
@@ -241,23 +310,47 @@ def _import_practitioner(
     if cert_verified:
         parts.append(f"{cert_verified} credential(s) marked verified")
     if parts:
+        p.imported_at = utcnow()
         report.practitioners_updated += 1
-        report.changes.append(f"line {first.line}: {first.name} <{email}>: " + "; ".join(parts))
+        report.note(f"line {first.line}: {name} <{email}>: " + "; ".join(parts))
     else:
         report.practitioners_unchanged += 1
+    return p
 
 
-def import_rows(rows: list[ParsedRow], mark_verified: str | None = None, dry_run: bool = False) -> ImportReport:
-    """Add parsed rows to the session and flush; the caller commits (rolled back with dry_run or on any error)."""
-    report = ImportReport(rows=len(rows), dry_run=dry_run)
-    ref = Reference()
-    groups = _group(rows)
-    existing = _existing(list(groups))
+def _batches(groups: Iterable[tuple[str, list[ParsedRow]]]) -> Iterator[list[tuple[str, list[ParsedRow]]]]:
+    batch = []
+    for item in groups:
+        batch.append(item)
+        if len(batch) >= WRITE_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _write(
+    groups: Iterable[tuple[str, list[ParsedRow]]], rows: int, ref: Reference, mark_verified, dry_run: bool
+) -> ImportReport:
+    """Write the practitioners a batch at a time and flush; the caller commits (rolled back on error or dry_run).
+
+    Each flushed batch leaves the session (the caller's own objects stay), so a large file does
+    not pile up in memory; the transaction still holds everything until the caller commits.
+    """
+    report = ImportReport(rows=rows, dry_run=dry_run)
+    held = set(db.session.identity_map.keys())
     try:
-        with db.session.no_autoflush:
-            for email, group in groups.items():
-                _import_practitioner(email, group, existing.get(email), ref, mark_verified, report)
-        db.session.flush()
+        for batch in _batches(groups):
+            existing = _existing([email for email, _ in batch])
+            with db.session.no_autoflush:
+                written = [
+                    _import_practitioner(email, group, existing.get(email), ref, mark_verified, report)
+                    for email, group in batch
+                ]
+            db.session.flush()
+            for p in written:
+                if db.session.identity_key(instance=p) not in held:
+                    db.session.expunge(p)
         if dry_run:
             db.session.rollback()
     except Exception:
@@ -266,10 +359,37 @@ def import_rows(rows: list[ParsedRow], mark_verified: str | None = None, dry_run
     return report
 
 
-def import_practitioners(text: str, mark_verified: str | None = None, dry_run: bool = False) -> ImportReport:
-    """Validate and import a CSV text; CsvImportError (nothing written) on the first bad row."""
+def import_rows(rows: list[ParsedRow], mark_verified: str | None = None, dry_run: bool = False) -> ImportReport:
+    """Add parsed rows to the session and flush; the caller commits (rolled back with dry_run or on any error)."""
+    return _write(_group(rows).items(), len(rows), Reference(), mark_verified, dry_run)
+
+
+def _source(mark_verified: str | None) -> str | None:
     if mark_verified is not None:
         mark_verified = mark_verified.strip()
         if not mark_verified or len(mark_verified) > 200:
             raise CsvImportError(1, "the verification source must be 1 to 200 characters")
-    return import_rows(parse_csv(text), mark_verified=mark_verified, dry_run=dry_run)
+    return mark_verified
+
+
+def import_practitioners(text: str, mark_verified: str | None = None, dry_run: bool = False) -> ImportReport:
+    """Validate and import a CSV text; CsvImportError (nothing written) on the first bad row."""
+    if len(text) > MAX_FILE_CHARS:
+        raise CsvImportError(1, f"the file is too large (at most {MAX_FILE_CHARS // (1024 * 1024)} MB)")
+    return import_stream(io.StringIO(text.removeprefix("\ufeff"), newline=""), mark_verified, dry_run)
+
+
+def import_stream(
+    lines: IO[str] | Iterable[str], mark_verified: str | None = None, dry_run: bool = False
+) -> ImportReport:
+    """Validate and import CSV lines of any length (a text stream opened with newline="", UTF-8).
+
+    Every row is checked and spooled to disk before the first is written; CsvImportError
+    (nothing written) on the first bad row. Memory does not grow with the file.
+    """
+    mark_verified = _source(mark_verified)
+    ref = Reference()
+    with RowSpool() as spool:
+        for row in read_rows(lines, ref):
+            spool.add(row)
+        return _write(spool.groups(), spool.rows, ref, mark_verified, dry_run)

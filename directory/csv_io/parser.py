@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -23,6 +23,7 @@ from directory.csv_io.format import (
     CREDENTIAL_RE,
     MAX_FILE_CHARS,
     MAX_LENGTHS,
+    NOT_UTF8,
     OPTIONAL_COLUMNS,
     PAIRED_COLUMNS,
     PRACTITIONER_FIELDS,
@@ -238,11 +239,24 @@ def _parse_row(line: int, values: dict[str, str], ref: Reference, absent: frozen
     return row
 
 
-def _check_same_practitioner(row: ParsedRow, first: ParsedRow) -> None:
-    """Rows of one email must not disagree on the practitioner's own fields."""
-    for name in PRACTITIONER_FIELDS:
-        if name not in row.blank and getattr(row, name) != getattr(first, name):
-            raise CsvImportError(row.line, f"{name} differs from line {first.line} for the same email {row.email}")
+def practitioner_values(row: ParsedRow) -> tuple:
+    """The row's practitioner fields (PRACTITIONER_FIELDS order): what later rows of its email must agree with."""
+    return tuple(getattr(row, name) for name in PRACTITIONER_FIELDS)
+
+
+def check_same_practitioner(row: ParsedRow, first: tuple[int, tuple] | None) -> None:
+    """Rows of one email must not disagree on the practitioner's own fields, and the first names them.
+
+    `first` is (line, practitioner_values) of the email's first row, None when this row is its first.
+    """
+    if first is None:
+        if not row.name:
+            raise CsvImportError(row.line, f"name: {_refusal(rules.display_name, '')}")
+        return
+    line, values = first
+    for name, value in zip(PRACTITIONER_FIELDS, values, strict=True):
+        if name not in row.blank and getattr(row, name) != value:
+            raise CsvImportError(row.line, f"{name} differs from line {line} for the same email {row.email}")
 
 
 def _check_header(line: int, record: list[str]) -> list[str]:
@@ -261,9 +275,9 @@ def _check_header(line: int, record: list[str]) -> list[str]:
     return header
 
 
-def _records(text: str):
-    """(line, record) for each non-blank CSV record; CsvImportError on broken quoting."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _records(lines: Iterable[str]):
+    """(line, record) for each non-blank CSV record; CsvImportError on broken quoting or bytes not UTF-8."""
+    reader = csv.reader(lines, strict=True)
     while True:
         start = reader.line_num + 1
         try:
@@ -272,6 +286,8 @@ def _records(text: str):
             return
         except csv.Error as error:
             raise CsvImportError(start, f"not valid CSV ({error})") from None
+        except UnicodeDecodeError:
+            raise CsvImportError(start, NOT_UTF8) from None
         if any(value.strip() for value in record):
             yield start, record
 
@@ -288,6 +304,28 @@ def _read_row(line: int, header: list[str], record: list[str], ref: Reference) -
         raise CsvImportError(line, str(error)) from None
 
 
+def read_rows(lines: Iterable[str], ref: Reference | None = None) -> Iterator[ParsedRow]:
+    """Validated rows, one at a time, from CSV lines (a text stream opened with newline="").
+
+    Checks the header and every cell (geocoding blank coordinates), not yet that the rows of
+    one email agree (`check_same_practitioner`); CsvImportError on the first bad row.
+    """
+    ref = ref or Reference()
+    header: list[str] | None = None
+    line = 1
+    count = 0
+    for line, record in _records(lines):
+        if header is None:
+            header = _check_header(line, record)
+            continue
+        yield _read_row(line, header, record, ref)
+        count += 1
+    if header is None:
+        raise CsvImportError(1, "the file is empty")
+    if not count:
+        raise CsvImportError(line, "the file has a header but no practitioners")
+
+
 def parse_csv(text: str) -> list[ParsedRow]:
     """Validate a whole CSV text (geocoding blank coordinates); CsvImportError on the first bad row."""
     if len(text) > MAX_FILE_CHARS:
@@ -295,27 +333,12 @@ def parse_csv(text: str) -> list[ParsedRow]:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise CsvImportError(1, "the file is empty")
-    ref = Reference()
     rows: list[ParsedRow] = []
-    first_of: dict[str, ParsedRow] = {}
-    header: list[str] | None = None
-    line = 1
-    for line, record in _records(text):
-        if header is None:
-            header = _check_header(line, record)
-            continue
-        row = _read_row(line, header, record, ref)
-        if row.email in first_of:
-            _check_same_practitioner(row, first_of[row.email])
-        elif not row.name:
-            raise CsvImportError(line, f"name: {_refusal(rules.display_name, '')}")
-        else:
-            first_of[row.email] = row
+    first_of: dict[str, tuple[int, tuple]] = {}
+    for row in read_rows(io.StringIO(text, newline="")):
+        check_same_practitioner(row, first_of.get(row.email))
+        first_of.setdefault(row.email, (row.line, practitioner_values(row)))
         rows.append(row)
-    if header is None:
-        raise CsvImportError(1, "the file is empty")
-    if not rows:
-        raise CsvImportError(line, "the file has a header but no practitioners")
     return rows
 
 

@@ -43,6 +43,22 @@ def capability_statement(software_date: str) -> dict:
             "documentation": "Only CodeSystem/conditions: the site's conditions of focus",
         }
     )
+    types += [
+        {
+            "type": "ServiceRequest",
+            "interaction": [{"code": "create"}, {"code": "read"}],
+            "documentation": "A referral. create: a verified provider's bearer token; intent order, a contained "
+            "Patient as subject, supportingInfo referencing a contained active Consent, performer Practitioner/<id>, "
+            "reasonCode (codes of CodeSystem/conditions, text: the reason), priority, note. "
+            "read: the referral's parties and admins only (404 otherwise)",
+        },
+        {
+            "type": "Task",
+            "interaction": [{"code": "read"}],
+            "documentation": "The referral's Task (same id as its ServiceRequest): status, history; "
+            "the referral's parties and admins only (404 otherwise)",
+        },
+    ]
     return {
         "resourceType": "CapabilityStatement",
         "id": "directory",
@@ -53,13 +69,14 @@ def capability_statement(software_date: str) -> dict:
         "experimental": False,
         "date": software_date,
         "kind": "instance",
-        "implementation": {"description": "The CST practitioner directory, read and search", "url": base},
+        "implementation": {"description": "The CST practitioner directory, read and search; referrals in", "url": base},
         "fhirVersion": "4.0.1",
         "format": ["json"],
         "rest": [
             {
                 "mode": "server",
-                "documentation": "Read-only, no authentication. Only published, unsuspended profiles appear. "
+                "documentation": "The directory: read and search, no authentication; only published, "
+                "unsuspended profiles appear. Referrals (ServiceRequest, Task): a bearer token. "
                 "Unknown search parameters are ignored and reported in an OperationOutcome entry "
                 "(search.mode outcome); malformed ones answer 400 with an OperationOutcome; XML answers 406.",
                 "resource": types,

@@ -87,3 +87,7 @@ def search_locations():
 def search_organizations():
     """Organization?type=..."""
     return fhir_response(search.search_bundle("Organization", request.args))
+
+
+# The referral routes (ServiceRequest, Task) live in their own module on this blueprint.
+from directory.fhir import referrals as _referrals  # noqa: E402,F401

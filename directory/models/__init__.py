@@ -16,6 +16,7 @@ from directory.models.practitioners import (
     Training,
 )
 from directory.models.referrals import Referral, ReferralEvent, ReferralMessage
+from directory.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiToken",
@@ -44,4 +45,6 @@ __all__ = [
     "Training",
     "User",
     "VerificationStatus",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

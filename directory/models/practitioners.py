@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -63,6 +64,10 @@ class Condition(db.Model):
         return f"<Condition {self.slug}>"
 
 
+# The practitioner's texts a CSV import also writes (see Practitioner.texts_edited).
+IMPORTED_TEXTS = ("display_name", "practice_name")
+
+
 class Practitioner(db.Model):
     """A craniosacral therapy practitioner's public profile."""
 
@@ -94,6 +99,15 @@ class Practitioner(db.Model):
     # The practitioner said their details are current (dashboard or API); reminded once a year.
     details_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     confirmation_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who took the profile off the directory ("owner" or "admin") and when; cleared on publishing.
+    # The CSV import does not publish such a profile again.
+    unpublished_by: Mapped[str | None] = mapped_column(String(10))
+    unpublished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last CSV import that created or changed the profile.
+    imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The profile texts the import writes that the practitioner edited since (key -> ISO time):
+    # the import keeps them until the file says the same (see note_text_edits).
+    texts_edited: Mapped[dict | None] = mapped_column(JSON)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -118,6 +132,12 @@ class Practitioner(db.Model):
     enquiries: Mapped[list[Enquiry]] = relationship(
         back_populates="practitioner", cascade="all, delete-orphan", order_by="Enquiry.created_at.desc()"
     )
+
+    def note_text_edits(self, keys) -> None:
+        """Record that the practitioner edited these texts now (only those the CSV import writes)."""
+        edited = [key for key in keys if key in IMPORTED_TEXTS]
+        if edited:
+            self.texts_edited = {**(self.texts_edited or {}), **dict.fromkeys(edited, utcnow().isoformat())}
 
     @property
     def is_listed(self) -> bool:

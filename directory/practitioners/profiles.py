@@ -12,6 +12,7 @@ from directory.claims.service import blocks_publishing
 from directory.extensions import db
 from directory.geocoding import Place, geocode
 from directory.models import PracticeLocation, Practitioner, User
+from directory.models.base import utcnow
 
 
 class ProfileError(Exception):
@@ -83,11 +84,19 @@ def publish(practitioner: Practitioner, user: User) -> None:
     if problems:
         raise ProfileError(" ".join(problems))
     practitioner.published = True
+    record_unpublished(practitioner, None)
 
 
 def unpublish(practitioner: Practitioner) -> None:
-    """Take the profile out of search and off the site."""
+    """Take the profile out of search and off the site (a CSV import will not put it back)."""
     practitioner.published = False
+    record_unpublished(practitioner, "owner")
+
+
+def record_unpublished(practitioner: Practitioner, by: str | None) -> None:
+    """Record who took the profile off ("owner" or "admin"), or None when it is published again."""
+    practitioner.unpublished_by = by
+    practitioner.unpublished_at = utcnow() if by else None
 
 
 def remove_location(practitioner: Practitioner, location: PracticeLocation) -> None:

@@ -138,6 +138,16 @@ class ProviderDetailsForm(FlaskForm):
     submit = SubmitField("Save details")
 
 
+class ConsentForm(FlaskForm):
+    """Confirm, on a draft's own page, that the patient consented to share their details."""
+
+    consent = BooleanField(
+        "The patient consented to share these details with the practitioner",
+        validators=[DataRequired("Tick the box to confirm the patient's consent.")],
+    )
+    submit = SubmitField("Confirm consent")
+
+
 class DeleteDraftForm(FlaskForm):
     """Delete a draft (a button with its CSRF token)."""
 

@@ -23,6 +23,7 @@ from directory.referrals.outcome import Outcome, outcome_problems, record_outcom
 from directory.referrals.sending import check_ready_to_send
 from directory.referrals.timeline import record_event
 from directory.referrals.workflow import RECIPIENT, REFERRER
+from directory.webhooks import service as webhooks
 
 # The statuses whose note the referral keeps as `status_note` while in them (a rejection's is
 # `rejection_reason`, a completion's is `outcome`).
@@ -103,6 +104,8 @@ def transition(
         raise ChangedMeanwhile(
             "Someone else changed this referral at the same moment. Please reload and try again."
         ) from None
+    # The referrer's systems are told, in this same transaction (delivered after the commit).
+    webhooks.referral_moved(referral, move.source)
     return referral
 
 

@@ -130,6 +130,17 @@ def update_draft(referral: Referral, user: User, data: ReferralInput) -> Referra
     return referral
 
 
+def confirm_consent(referral: Referral, user: User) -> Referral:
+    """Record on a draft that the patient consented to share their details (its author only)."""
+    if party_of(user, referral) != REFERRER:
+        raise NotYourMove("Only the author of a draft can confirm the patient's consent.")
+    if referral.status != workflow.DRAFT:
+        raise IllegalMove("This referral has been sent: the patient's consent was confirmed when it was sent.")
+    referral.consent = True
+    db.session.flush()
+    return referral
+
+
 def delete_draft(referral: Referral, user: User) -> None:
     """Throw a draft away (its author only); sent referrals are cancelled instead."""
     if party_of(user, referral) != REFERRER:

@@ -46,4 +46,7 @@ def add_message(referral: Referral, user: User, body: str) -> ReferralMessage:
     referral.messages.append(message)
     notify(referral, RECIPIENT if party == REFERRER else REFERRER, "message")
     db.session.flush()
+    from directory.webhooks import service as webhooks  # the webhooks package imports the referrals package
+
+    webhooks.message_added(referral)
     return message

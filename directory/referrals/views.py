@@ -21,8 +21,15 @@ from directory.extensions import db
 from directory.models import Condition, Practitioner, Role
 from directory.models.base import utcnow
 from directory.practitioners.lookups import all_conditions
-from directory.referrals import appointments, outcome, service, workflow
-from directory.referrals.forms import DeleteDraftForm, MessageForm, ProviderDetailsForm, ReferralForm, TransitionForm
+from directory.referrals import appointments, outcome, service, summary, workflow
+from directory.referrals.forms import (
+    ConsentForm,
+    DeleteDraftForm,
+    MessageForm,
+    ProviderDetailsForm,
+    ReferralForm,
+    TransitionForm,
+)
 from directory.referrals.service import ReferralError, ReferralInput, get_referral_or_404
 from directory.referrals.workflow import URGENCY_LABELS
 
@@ -36,6 +43,7 @@ ONE_REFERRAL_ENDPOINTS = {
     "referrals.message",
     "referrals.edit",
     "referrals.delete",
+    "referrals.consent",
 }
 
 
@@ -234,7 +242,9 @@ def new():
     return render_template("referrals/new.html", form=form, practitioner=practitioner), status
 
 
-def _detail_page(referral, *, status: int = 200, error: str | None = None, move_form=None, message_form=None):
+def _detail_page(
+    referral, *, status: int = 200, error: str | None = None, move_form=None, message_form=None, consent_form=None
+):
     party = service.party_of(current_user, referral)
     moves = [
         m for m in workflow.moves_from(referral.status, party, referral.held_from) if m.target != workflow.RECEIVED
@@ -248,6 +258,7 @@ def _detail_page(referral, *, status: int = 200, error: str | None = None, move_
             error=error,
             move_form=move_form or TransitionForm(formdata=None),
             message_form=message_form or MessageForm(formdata=None),
+            consent_form=consent_form or ConsentForm(formdata=None),
             overdue=service.is_overdue(referral),
             workflow=workflow,
             urgency_labels=URGENCY_LABELS,
@@ -370,6 +381,44 @@ def delete(referral_id: int):
     db.session.commit()
     flash("Draft deleted.", "success")
     return redirect(url_for("referrals.index"))
+
+
+@bp.post("/<int:referral_id>/consent")
+@login_required
+def consent(referral_id: int):
+    """Confirm the patient's consent on the draft's own page (its author only; 404 for anyone else)."""
+    referral = get_referral_or_404(referral_id, current_user, mark_read=False)
+    if service.party_of(current_user, referral) != workflow.REFERRER:
+        abort(404)  # nothing is recorded: the session is thrown away at teardown
+    form = ConsentForm()
+    if not form.validate():
+        error = "Please correct the form." if form.consent.errors else "The form expired. Please reload and try again."
+        return _detail_page(referral, status=400, error=error, consent_form=form)
+    try:
+        service.confirm_consent(referral, current_user)
+    except ReferralError as error:
+        return _detail_page(referral, status=error.status, error=error.message)
+    db.session.commit()
+    flash("The patient's consent is confirmed. You can send the referral.", "success")
+    return redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+@bp.get("/summary", endpoint="summary")
+@role_required(Role.PROVIDER, hide=True)
+def summary_page():
+    """The provider's own referrals at a glance: statuses, waiting times, outcomes, per practitioner."""
+    figures = summary.provider_summary(current_user)
+    groups = figures.practitioners
+    rows = [figures.overall, *groups] if len(groups) > 1 else groups
+    return render_template(
+        "referrals/summary.html",
+        summary=figures,
+        states_chart=summary.states_chart(rows),
+        pgic_charts={g.key: summary.pgic_chart(g) for g in [figures.overall, *groups] if g.pgic_answers},
+        statuses=workflow.STATUSES,
+        pgic_labels=outcome.PGIC_LABELS,
+        sample_size=summary.MEDIAN_SAMPLE,
+    )
 
 
 @bp.route("/profile", methods=["GET", "POST"])

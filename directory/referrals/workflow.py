@@ -194,6 +194,22 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return moment
 
 
+def working_days_between(start: datetime, end: datetime) -> int:
+    """How many working days have passed from `start` to `end`, counted as add_working_days counts them.
+
+    The largest n with add_working_days(start, n) <= end (0 when `end` is not after `start`):
+    the overdue rule's working days, for the referrer's summary.
+    """
+    start, end = as_utc(start), as_utc(end)
+    if end <= start:
+        return 0
+    # Every full week holds five working days: start there and step up.
+    days = 5 * ((end - start).days // 7)
+    while add_working_days(start, days + 1) <= end:
+        days += 1
+    return days
+
+
 # A referral waiting in one of these statuses longer than this many working days is overdue:
 # not opened within 3, or accepted without a first appointment within 10.
 OVERDUE_WORKING_DAYS = {REQUESTED: 3, ACCEPTED: 10}

@@ -1,5 +1,7 @@
-"""Journey 3: a healthcare provider signs up, is verified by an admin and refers a patient; the
-practitioner accepts, books and completes it; the provider follows each step on the timeline."""
+"""Journey 3: a healthcare provider signs up, is verified by an admin and refers a patient (a draft
+first, whose consent is confirmed on its own page); the practitioner accepts, books and completes
+it with a structured outcome; the provider follows each step on the timeline and reads the
+summary of their referrals."""
 
 from __future__ import annotations
 
@@ -57,10 +59,17 @@ def test_provider_refers_a_patient_and_follows_the_referral_to_its_end(journey, 
     page.get_by_label("Patient's phone").fill("+1 303 555 0199")
     page.get_by_label("Temporomandibular joint (TMJ) disorders").check()
     page.get_by_label("Reason for referral").fill("Jaw pain and headaches despite a night guard.")
-    page.get_by_label("The patient consented", exact=False).check()
-    provider.submit("Send referral", "referral sent")
+    provider.submit("Save as draft", "draft saved")
     referral_path = urlparse(page.url).path
     assert referral_path.startswith("/referrals/"), page.url
+
+    # The patient's consent is confirmed on the draft's own page, then the draft is sent.
+    page.get_by_label("The patient consented", exact=False).check()
+    provider.submit("Confirm consent", "consent confirmed")
+    assert "Confirmed by the referrer" in page.locator("main").inner_text()
+    provider.click_link("Edit or send the draft", "draft form")
+    provider.submit("Send referral", "referral sent")
+    assert urlparse(page.url).path == referral_path
 
     # The practitioner opens it, accepts it, books the first appointment and completes it.
     practitioner = new_journey("practitioner")
@@ -68,11 +77,14 @@ def test_provider_refers_a_patient_and_follows_the_referral_to_its_end(journey, 
     practitioner.click_link("Referral #", "referral in the inbox")
     assert "Maria Quill" in practitioner.page.locator("main").inner_text()
     practitioner.submit("Accept", "accepted")
-    # Booked in the past (the patient came already): a referral is completed only after it.
+    # The first appointment has taken place (a referral is completed only after it).
     practitioner.page.get_by_label("Date and time of the first appointment").fill("2026-03-04T09:30")
     practitioner.submit("First appointment booked", "appointment booked")
-    practitioner.page.get_by_label("Outcome for the referrer").fill("Six sessions; the jaw pain has eased.")
     practitioner.page.get_by_label("Sessions attended").fill("6")
+    practitioner.page.get_by_label("Pain at the first session (0–10)").fill("7")
+    practitioner.page.get_by_label("Pain at the last session (0–10)").fill("2")
+    practitioner.page.get_by_label("Patient's global impression of change").select_option("2")
+    practitioner.page.get_by_label("Outcome for the referrer").fill("Six sessions; the jaw pain has eased.")
     practitioner.submit("Complete", "completed")
 
     # The provider sees every step on the timeline, and was told by email (without patient details).
@@ -84,3 +96,12 @@ def test_provider_refers_a_patient_and_follows_the_referral_to_its_end(journey, 
     notices = live_site.mail_to(provider_email)
     assert len(notices) >= 2
     assert all("Maria Quill" not in m.get_body(preferencelist=("plain",)).get_content() for m in notices)
+
+    # The provider's summary: one referral, completed, pain down by 5, PGIC "much improved".
+    provider.goto("/referrals/", "referrals list")
+    provider.click_link("Your referrals at a glance", "referral summary")
+    main = page.locator("main").inner_text()
+    assert "100% (1 of 1)" in main
+    assert "−5" in main
+    assert page.locator("svg[role=img]").count() >= 2
+    assert practitioner_name in page.locator("table.referral-summary-practitioners").inner_text()
