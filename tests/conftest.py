@@ -8,7 +8,6 @@ import io
 import os
 import re
 import tempfile
-import weakref
 
 import pytest
 import sqlalchemy as sa
@@ -22,15 +21,15 @@ from directory.extensions import db
 REFERENCE_TABLES = ("conditions", "certifying_bodies", "credentials", "claim_phrases")
 
 
-def _database_url(worker: str) -> str:
-    """SQLite file per worker, or a PostgreSQL database per worker next to DATABASE_URL's."""
+def new_database(label: str) -> str:
+    """A new database named by label (a worker, a module): a SQLite file, or a PostgreSQL database next to DATABASE_URL's."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgresql", "postgres")):
         url = sa.engine.make_url(url.replace("postgres://", "postgresql+psycopg://", 1))
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
         # One database per test process, so that parallel runs never share one.
-        name = f"{url.database}_{worker}_{os.getpid()}"
+        name = f"{url.database}_{label}_{os.getpid()}"
         admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -38,7 +37,7 @@ def _database_url(worker: str) -> str:
         admin.dispose()
         return url.set(database=name).render_as_string(hide_password=False)
     folder = tempfile.mkdtemp(prefix="cst-tests-")
-    return "sqlite:///" + os.path.join(folder, f"test-{worker}.sqlite")
+    return "sqlite:///" + os.path.join(folder, f"test-{label}.sqlite")
 
 
 def base_config(database_url: str, tmp_dir: str) -> dict:
@@ -62,7 +61,7 @@ def base_config(database_url: str, tmp_dir: str) -> dict:
     }
 
 
-def _drop_database(url: str) -> None:
+def drop_database(url: str) -> None:
     if not url.startswith("postgresql"):
         return
     parsed = sa.engine.make_url(url)
@@ -75,8 +74,8 @@ def _drop_database(url: str) -> None:
 @pytest.fixture(scope="session")
 def database_url(worker_id, request) -> str:
     """A migrated database for this test process, built with `flask db upgrade`."""
-    url = _database_url(worker_id)
-    request.addfinalizer(lambda: _drop_database(url))
+    url = new_database(worker_id)
+    request.addfinalizer(lambda: drop_database(url))
     app = create_app(base_config(url, tempfile.mkdtemp()))
     with app.app_context():
         upgrade()
@@ -165,7 +164,10 @@ Flask.test_client_class = RequestPerContextClient
 # Every engine that connected during a test, closed at its end: an app built by a test with
 # other settings has an engine of its own, whose pooled connections would otherwise be left
 # for the garbage collector (a ResourceWarning on PostgreSQL, and warnings are errors here).
-_ENGINES: weakref.WeakSet = weakref.WeakSet()
+# The references are strong on purpose: such an app is cyclic garbage as soon as its test
+# returns, and a collection before this fixture's teardown would drop a weakly held engine
+# with its connections still open.
+_ENGINES: set[sa.engine.Engine] = set()
 
 
 @sa.event.listens_for(sa.engine.Engine, "engine_connect")
@@ -173,12 +175,23 @@ def _remember_engine(connection) -> None:
     _ENGINES.add(connection.engine)
 
 
+def close_idle_engines() -> None:
+    """Dispose of every remembered engine that has no connection checked out, and forget it.
+
+    An engine with a connection still in use (a module's app context holding a transaction
+    open across tests) is kept for a later teardown: disposing of it now would orphan that
+    connection, which would go back to a pool nobody holds and be collected still open."""
+    for engine in list(_ENGINES):
+        if getattr(engine.pool, "checkedout", lambda: 0)() == 0:
+            engine.dispose()
+            _ENGINES.discard(engine)
+
+
 @pytest.fixture(autouse=True)
 def _close_engines():
     """Close the pooled connections of every engine the test used."""
     yield
-    for engine in list(_ENGINES):
-        engine.dispose()
+    close_idle_engines()
 
 
 @pytest.fixture

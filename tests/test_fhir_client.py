@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 from directory import create_app
 from directory.extensions import db
-from tests.conftest import _database_url, _drop_database, base_config
+from tests.conftest import base_config, drop_database, new_database
 from tests.factories import CertificationFactory, PractitionerFactory
 
 BOULDER = (40.0150, -105.2705)
@@ -59,7 +59,7 @@ def _set_up_practitioners() -> dict:
 @pytest.fixture(scope="module")
 def site(worker_id):
     """The real app on a free loopback port, with the module's practitioners."""
-    url = _database_url(f"fhir_{worker_id}")
+    url = new_database(f"fhir_{worker_id}")
     app = create_app(base_config(url, tempfile.mkdtemp(prefix="cst-fhir-")))
     with app.app_context():
         upgrade()
@@ -79,7 +79,7 @@ def site(worker_id):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        _drop_database(url)
+        drop_database(url)
 
 
 @pytest.fixture

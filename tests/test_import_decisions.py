@@ -236,9 +236,9 @@ def test_the_migration_records_profiles_an_admin_unpublished_before(worker_id):
     from flask_migrate import downgrade, upgrade
 
     from directory import create_app
-    from tests.conftest import _database_url, _drop_database, base_config
+    from tests.conftest import base_config, drop_database, new_database
 
-    url = _database_url(f"{worker_id}_import_decisions")
+    url = new_database(f"{worker_id}_import_decisions")
     try:
         app = create_app(base_config(url, tempfile.mkdtemp()))
         with app.app_context():
@@ -271,4 +271,4 @@ def test_the_migration_records_profiles_an_admin_unpublished_before(worker_id):
             downgrade(revision="0011")
             db.engine.dispose()
     finally:
-        _drop_database(url)
+        drop_database(url)

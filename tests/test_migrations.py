@@ -12,11 +12,11 @@ from flask_migrate import downgrade, upgrade
 from directory import create_app
 from directory.extensions import db
 from directory.models.practitioners import band_of
-from tests.conftest import _database_url, _drop_database, base_config
+from tests.conftest import base_config, drop_database, new_database
 
 
 def test_migrations_go_down_to_nothing_and_up_again(worker_id):
-    url = _database_url(f"{worker_id}_migrations")
+    url = new_database(f"{worker_id}_migrations")
     try:
         app = create_app(base_config(url, tempfile.mkdtemp()))
         with app.app_context():
@@ -61,7 +61,7 @@ def test_migrations_go_down_to_nothing_and_up_again(worker_id):
             assert slugs == ["migraine-headache", "neck-back-pain", "fibromyalgia", "tmj", "stress-tension"]
             db.engine.dispose()
     finally:
-        _drop_database(url)
+        drop_database(url)
 
 
 def test_the_migrations_build_exactly_the_schema_the_models_describe(database_url):

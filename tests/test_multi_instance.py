@@ -29,13 +29,12 @@ from pathlib import Path
 import pytest
 import redis
 import requests
-import sqlalchemy as sa
 
 from directory import create_app
 from directory.extensions import db
 from directory.models import OutboxMessage, Referral, Role
 from directory.referrals import workflow
-from tests.conftest import base_config, csrf_token_from
+from tests.conftest import base_config, csrf_token_from, drop_database, new_database
 from tests.factories import PractitionerFactory, UserFactory
 from tests.referral_helpers import make_referral, token_for
 
@@ -70,28 +69,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def dedicated_database() -> str:
-    """A new, empty PostgreSQL database next to DATABASE_URL's, for this module only."""
-    url = sa.engine.make_url(DATABASE_URL.replace("postgres://", "postgresql+psycopg://", 1))
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    name = f"{url.database}_multi_{os.getpid()}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    parsed = sa.engine.make_url(url)
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @dataclass
@@ -190,7 +167,7 @@ def site():
     except redis.ConnectionError:
         pytest.fail(f"Redis is needed at {REDIS_URL} for the multi-instance tests (CI runs it)")
     connection.flushdb()
-    database_url = dedicated_database()
+    database_url = new_database("multi")  # a database of this module's own
     folder = Path(tempfile.mkdtemp(prefix="cst-multi-"))
     app = create_app(base_config(database_url, str(folder)))
     context = app.app_context()

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from directory import create_app
 from directory.extensions import db
-from tests.conftest import SMTPTestServer, _database_url, _drop_database, base_config
+from tests.conftest import SMTPTestServer, base_config, drop_database, new_database
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -94,8 +94,8 @@ class LiveSite:
 @pytest.fixture(scope="session")
 def live_site(worker_id, request):
     """The real app served on a free loopback port, with an SMTP server catching its mail."""
-    url = _database_url(f"e2e_{worker_id}")
-    request.addfinalizer(lambda: _drop_database(url))
+    url = new_database(f"e2e_{worker_id}")
+    request.addfinalizer(lambda: drop_database(url))
     smtp = SMTPTestServer()
     smtp.start()
     request.addfinalizer(smtp.stop)
