@@ -43,12 +43,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects to the app."""
     from directory import database
-    from directory.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+    from directory.extensions import bootstrap, cache, csrf, db, limiter, login_manager, migrate
+    from directory.public import page_cache  # noqa: F401  (registers its session events)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)
+    cache.init_app(app)
     # The limiter is one object per process: Flask-Limiter's init_app sets the default and
     # application-wide limits only when none are set yet, so an app made after another (tests,
     # tools) would keep the first one's. Each app starts from its own configuration.

@@ -4,6 +4,7 @@ Each kind of value has one parser (`_bool`, `_int`, `_float`, `_site_url`): a va
 read stops the start with the setting's name, instead of a traceback or a silent default.
 """
 
+import hashlib
 import ipaddress
 import math
 import os
@@ -164,6 +165,12 @@ def from_environment(instance_path: str) -> dict:
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "").strip(),
         "API_TOKEN_RATE_LIMIT": os.environ.get("API_TOKEN_RATE_LIMIT", "").strip(),
         "LANGUAGE_LIST_SECONDS": _int("LANGUAGE_LIST_SECONDS", 300),
+        # The search page is kept rendered this many seconds (public/page_cache.py; 0: off), in
+        # Redis when CACHE_REDIS_URL is set (every process and machine shares it), else in files
+        # under CACHE_DIR (the processes of one machine share them).
+        "SEARCH_PAGE_CACHE_SECONDS": _int("SEARCH_PAGE_CACHE_SECONDS", 60),
+        "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", "").strip(),
+        "CACHE_DIR": os.environ.get("CACHE_DIR", "").strip() or os.path.join(instance_path, "cache"),
         # Webhooks (directory/webhooks): http and private/loopback endpoint addresses only outside
         # production (or when asked), the per-delivery timeout, and attempts before giving up.
         "WEBHOOK_ALLOW_PRIVATE": _bool("WEBHOOK_ALLOW_PRIVATE", env != "production"),
@@ -191,6 +198,18 @@ def apply_derived(config: dict) -> None:
     for name in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
         if config.get(name) not in {"Lax", "Strict"}:
             config[name] = "Lax"
+    if not config.get("CACHE_TYPE"):
+        # Flask-Caching's store: Redis when named; in memory for tests (each app its own); else files.
+        if config.get("CACHE_REDIS_URL"):
+            config["CACHE_TYPE"] = "RedisCache"
+        elif config.get("TESTING"):
+            config["CACHE_TYPE"] = "SimpleCache"
+        else:
+            config["CACHE_TYPE"] = "FileSystemCache"
+    config.setdefault("CACHE_THRESHOLD", 2000)  # at most this many kept pages in files or memory
+    # Sites on different databases never share kept pages, even in one Redis or one folder.
+    database = str(config.get("SQLALCHEMY_DATABASE_URI", ""))
+    config.setdefault("CACHE_KEY_PREFIX", "cst-" + hashlib.sha256(database.encode()).hexdigest()[:12] + ":")
 
 
 def check_production(config: dict) -> None:

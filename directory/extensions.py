@@ -1,6 +1,7 @@
 """The extension objects, created once and bound to the app in create_app."""
 
 from flask_bootstrap import Bootstrap5
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,3 +33,5 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Flask-Caching: the store of the kept search pages (directory/public/page_cache.py).
+cache = Cache()

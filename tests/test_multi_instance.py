@@ -107,6 +107,7 @@ def server_environment(database_url: str, folder: Path) -> dict:
         SECRET_KEY=secrets.token_hex(32),
         DATABASE_URL=database_url,
         RATELIMIT_STORAGE_URI=REDIS_URL,
+        CACHE_REDIS_URL=REDIS_URL,
         ENQUIRY_RATE_LIMIT="2 per minute",
         ENQUIRY_MIN_SECONDS="0",
         WEB_CONCURRENCY="2",
@@ -169,7 +170,8 @@ def site():
     connection.flushdb()
     database_url = new_database("multi")  # a database of this module's own
     folder = Path(tempfile.mkdtemp(prefix="cst-multi-"))
-    app = create_app(base_config(database_url, str(folder)))
+    # The test's own writes renew the kept search pages' generation in the instances' Redis too.
+    app = create_app({**base_config(database_url, str(folder)), "CACHE_REDIS_URL": REDIS_URL})
     context = app.app_context()
     context.push()
     instances = []
@@ -407,3 +409,17 @@ def test_a_referral_moved_at_once_through_both_instances_one_wins_the_other_409(
         db.session.expire_all()
         stored = db.session.get(Referral, referral.id)
         assert stored.status == workflow.ACCEPTED and stored.version == version + 1
+
+
+def test_a_search_page_kept_by_both_instances_shows_a_change_at_once_on_both(site):
+    """Kept search pages live in the shared Redis: a change written anywhere shows on every instance."""
+    practitioner = PractitionerFactory(display_name="Kept Everywhere")
+    db.session.commit()
+    for instance in (site.a, site.b, site.a, site.b):
+        page = requests.get(instance.url + "/search?near=80302", timeout=30)
+        assert page.status_code == 200 and "Kept Everywhere" in page.text, instance.log_tail()
+    practitioner.display_name = "Renamed Everywhere"
+    db.session.commit()
+    for instance in (site.b, site.a):
+        page = requests.get(instance.url + "/search?near=80302", timeout=30)
+        assert "Renamed Everywhere" in page.text and "Kept Everywhere" not in page.text

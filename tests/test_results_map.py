@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from directory.extensions import cache
 from directory.models import VerificationStatus
 from tests.factories import CertificationFactory, PractitionerFactory
 
@@ -92,6 +93,7 @@ def test_the_map_uses_openstreetmap_tiles_unless_configured(client, app):
     assert data["tiles"] == "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
     assert "OpenStreetMap" in data["attribution"]
     app.config.update(MAP_TILE_URL="https://tiles.example.org/{z}/{x}/{y}.png", MAP_ATTRIBUTION="Example tiles")
+    cache.clear()  # settings are read at start: a restarted site keeps no page drawn with the old ones
     data = map_data(client.get("/search?near=80302").get_data(as_text=True))
     assert data["tiles"] == "https://tiles.example.org/{z}/{x}/{y}.png" and data["attribution"] == "Example tiles"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
+from flask import Blueprint, current_app, render_template, request, send_from_directory, session, url_for
+from flask_wtf.csrf import generate_csrf
 from wtforms import SelectChoice
 from xstatic.pkg import leaflet, leaflet_markercluster
 
@@ -16,8 +17,10 @@ from directory.practitioners.hours import hours_by_day
 from directory.practitioners.lookups import all_conditions, get_listed_practitioner_or_404
 from directory.practitioners.profile_links import results_url
 from directory.practitioners.rules import GENDERS
+from directory.public import page_cache
 from directory.public.forms import SearchForm
 from directory.public.languages import listed_languages
+from directory.public.shortlist import saved_ids
 from directory.public.suggestions import FILTER_PARAMS, active_filter_count, filter_offers, miles_or_km, wider_offer
 from directory.safe_urls import safe_next
 from directory.search import (
@@ -94,31 +97,60 @@ def _show_searched_radius(form: SearchForm, parsed) -> None:
 
 @bp.get("/search")
 def search():
-    """Search results, nearest first; without a place, the form and how to search."""
+    """Search results, nearest first; without a place, the form and how to search.
+
+    The body of a page that answered 200 is kept for the next visitor asking the same search
+    (public/page_cache.py); each answer fills in the visitor's own shortlist and CSRF token.
+    """
+    key, entry = page_cache.lookup()
+    if entry is None:
+        entry = _draw_search_page()
+        page_cache.keep(key, entry)
+    body = page_cache.fill(entry, saved_ids(session), generate_csrf())
+    page = render_template("public/search.html", body=body, page_title=entry.title, has_hits=entry.has_hits)
+    return page, entry.status
+
+
+def _draw_search_page() -> page_cache.Entry:
+    """Run the search the query string asks for and draw the page's body (with holes)."""
     form = _search_form()
     page = {"form": form, "error": None, "parsed": None, "result": None, "filters_active": 0}
     page["filter_params"] = FILTER_PARAMS  # what "Clear all filters" takes off the query string
+    page["save_button_hole"] = page_cache.save_button_hole
+    status, title, shortlist_href = 200, "Find a practitioner", None
     try:
         page["filters_active"] = active_filter_count(request.args)
         parsed = parse_search_args(request.args)
     except SearchError as error:
-        return render_template("public/search.html", **dict(page, error=str(error))), 400
-    if parsed is None:
-        return render_template("public/search.html", **page)
-    result = search_practitioners(parsed.query)
-    _show_searched_radius(form, parsed)
-    args = request.args.to_dict(flat=False)
-    page.update(parsed=parsed, result=result, factor=miles_or_km(parsed), args=args)
-    # Each card's profile link carries this search, so the profile's "Back to results" returns here.
-    page["search_url"] = request.full_path
-    if result.past_last_page:
-        last = dict(args, page=[str(result.pages)])
-        return render_template("public/search.html", **page, last_page_args=last), 404
-    page["map_data"] = results_map(result, parsed, page["factor"])
-    page["first_number"] = page["map_data"]["markers"][0]["number"] if result.hits else 1
-    if result.count == 0:
-        page.update(offers=filter_offers(parsed, args), wider=wider_offer(parsed, args))
-    return render_template("public/search.html", **page)
+        page["error"], status, parsed = str(error), 400, None
+    if parsed is not None:
+        result = search_practitioners(parsed.query)
+        _show_searched_radius(form, parsed)
+        args = request.args.to_dict(flat=False)
+        page.update(parsed=parsed, result=result, factor=miles_or_km(parsed), args=args)
+        title = "Practitioners " + ("near your location" if parsed.by_coordinates else f"near {parsed.place.label}")
+        # Each card's profile link carries this search, so the profile's "Back to results" returns here.
+        page["search_url"] = request.full_path
+        if result.past_last_page:
+            page["last_page_args"] = dict(args, page=[str(result.pages)])
+            status = 404
+        else:
+            page["map_data"] = results_map(result, parsed, page["factor"])
+            page["first_number"] = page["map_data"]["markers"][0]["number"] if result.hits else 1
+            if result.count == 0:
+                page.update(offers=filter_offers(parsed, args), wider=wider_offer(parsed, args))
+            query = parsed.query
+            shortlist_href = url_for(
+                "public.shortlist",
+                lat=query.latitude,
+                lon=query.longitude,
+                unit=parsed.unit,
+                **{"from": page["search_url"]},
+            )
+    has_hits = bool(page["result"] is not None and page["result"].hits and status == 200)
+    return page_cache.draw(
+        lambda: render_template("public/_search_body.html", **page), status, title, has_hits, shortlist_href
+    )
 
 
 def distances_from_search(locations) -> tuple[str, dict[int, float]]:
