@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+# Profiles held for review that import-practitioners lists without -v.
+HELD_LINES_SHOWN = 20
+
 
 @click.command("send-mail")
 @click.option("--loop", is_flag=True, help="Keep running, delivering every --interval seconds.")
@@ -53,7 +56,10 @@ def import_practitioners_command(file: str, mark_verified: str | None, dry_run: 
 
     The file is read as a stream (all of it checked before anything is written), so its size
     does not matter. A profile its owner or an admin unpublished stays unpublished, and texts
-    the practitioner edited since the last import are kept: the summary counts both.
+    the practitioner edited since the last import are kept: the summary counts both. Names and
+    practice names go through the claims screening of the profile editor: a flagged one is held
+    for review at /admin/reviews (a new profile stays unpublished until then); the profiles held
+    are listed even without -v.
     """
     from directory.csv_io import CsvImportError, import_stream
     from directory.csv_io.format import decoded_lines
@@ -70,6 +76,12 @@ def import_practitioners_command(file: str, mark_verified: str | None, dry_run: 
             click.echo(change)
         if report.lines_left_off:
             click.echo(f"... and {report.lines_left_off} more change(s) not listed")
+    else:
+        # What waits for an admin is worth seeing without -v (it is among the changes -v lists).
+        for line in report.held[:HELD_LINES_SHOWN]:
+            click.echo(line)
+        if report.held_for_review > HELD_LINES_SHOWN:
+            click.echo(f"... and {report.held_for_review - HELD_LINES_SHOWN} more held for review (-v lists them)")
     click.echo(report.summary())
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # A word, or a percent sign (so that "100%" and "100 percent" are one phrase).
 _TOKEN_RE = re.compile(r"[^\W_]+|%")
@@ -98,6 +99,7 @@ def tokens(text: str) -> list[Token]:
     return joined
 
 
+@lru_cache(maxsize=65_536)
 def stems(word: str) -> frozenset[str]:
     """A word and the forms it may stand for without plural or past endings ("cured" -> cure, cur)."""
     forms = {word}
@@ -121,12 +123,26 @@ def _same_word(word: str, phrase_word: str) -> bool:
 
 def phrase_words(phrase: str) -> list[str]:
     """The words a phrase is matched by ("100%" -> ["100", "percent"])."""
-    return [t.word for t in tokens(phrase)]
+    return list(_phrase_words(phrase))
+
+
+@lru_cache(maxsize=4096)
+def _phrase_words(phrase: str) -> tuple[str, ...]:
+    # Cached: every text is screened against the same few dozen phrases (a CSV import, many thousand times).
+    return tuple(t.word for t in tokens(phrase))
+
+
+@lru_cache(maxsize=8)
+def _prepared(phrases: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, tuple[frozenset[str], ...]], ...]:
+    """Each (phrase, explanation) with the forms each of its words may take."""
+    return tuple(
+        (phrase, explanation, tuple(stems(w) for w in _phrase_words(phrase))) for phrase, explanation in phrases
+    )
 
 
 def find_phrase(text: str, phrase: str, text_tokens: list[Token] | None = None) -> list[tuple[int, int]]:
     """Where a phrase stands in a text: (start, end) spans in the original text, as whole words."""
-    wanted = phrase_words(phrase)
+    wanted = _phrase_words(phrase)
     if not wanted:
         return []
     words = tokens(text) if text_tokens is None else text_tokens
@@ -148,12 +164,17 @@ def _denied(words: list[Token], i: int) -> bool:
 def screen(fields: dict[str, str], phrases) -> list[Flag]:
     """The flags raised by each text of `fields` (name -> text) against (phrase, explanation) pairs."""
     flags = []
-    phrases = list(phrases)
+    prepared = _prepared(tuple((phrase, explanation) for phrase, explanation in phrases))
     for field, text in fields.items():
         if not text:
             continue
         words = tokens(text)
-        for phrase, explanation in phrases:
+        # A phrase can match only where each of its words shares a form with a word of the text;
+        # checked first, so that a text with no phrase in it (most) costs one set test per phrase.
+        forms = frozenset().union(*(stems(t.word) for t in words))
+        for phrase, explanation, word_forms in prepared:
+            if not all(word & forms for word in word_forms):
+                continue
             for start, end in find_phrase(text, phrase, words):
                 flags.append(Flag(field, phrase, explanation, start, end, text[start:end]))
     return sorted(flags, key=lambda f: (f.field, f.start))

@@ -4,7 +4,9 @@ A practitioner's text goes live at once when screening finds nothing in it; a fl
 held in the practitioner's one pending `HeldChange`, and the public keeps the last approved text.
 Rephrasing replaces the held text and is screened again at once (a clean text goes live and
 leaves the change); an admin approves (the held texts go live) or rejects with a reason, and
-the practitioner is emailed either way. Functions flush; the caller commits.
+the practitioner is emailed either way. The editor, the API, accepted corrections
+(`submit_texts`) and the CSV import (`submit_imported_texts`) share one hold rule. Functions
+flush; the caller commits.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from directory.claims.texts import apply_text, current_text
 from directory.extensions import db
 from directory.models import ClaimPhrase, HeldChange, Practitioner, ReviewStatus
 from directory.models.base import utcnow
+
+# `Practitioner.unpublished_by` of a profile the CSV import would have published but for its held
+# texts: approving them publishes it (an owner's or an admin's unpublishing is never undone here).
+AWAITING_REVIEW = "review"
 
 
 def active_phrases() -> list[tuple[str, str]]:
@@ -71,6 +77,16 @@ def pending_change(practitioner: Practitioner) -> HeldChange | None:
     ).scalar_one_or_none()
 
 
+def pending_changes(practitioner_ids: list[int]) -> dict[int, HeldChange]:
+    """The pending changes of these practitioners, by practitioner id, in one query (a batch of an import)."""
+    if not practitioner_ids:
+        return {}
+    query = select(HeldChange).where(
+        HeldChange.practitioner_id.in_(practitioner_ids), HeldChange.status == ReviewStatus.PENDING
+    )
+    return {change.practitioner_id: change for change in db.session.execute(query).scalars()}
+
+
 def latest_decision(practitioner: Practitioner) -> HeldChange | None:
     """The practitioner's most recently decided change, if any."""
     return db.session.execute(
@@ -87,12 +103,37 @@ def submit_texts(practitioner: Practitioner, values: dict[str, str], actor) -> l
     A text equal to the public one needs nothing. A clean text also replaces (and so
     withdraws) a held version of the same text.
     """
-    changed = {key: value for key, value in values.items() if current_text(practitioner, key) != value}
+    changed = _changed(practitioner, values)
     practitioner.note_text_edits(changed)  # a CSV import keeps these texts (csv_io.importer)
-    flags = screen_texts(changed)
+    flags, _ = _settle(practitioner, values, changed, actor, active_phrases(), pending_change(practitioner))
+    db.session.flush()
+    return flags
+
+
+def submit_imported_texts(
+    practitioner: Practitioner, values: dict[str, str], phrases, change: HeldChange | None
+) -> tuple[list[Flag], HeldChange | None]:
+    """The CSV import's texts, held or published exactly as submit_texts does; (flags, pending change).
+
+    Not recorded as the practitioner's own edits. The import reads the phrase list once per
+    file (`active_phrases()`) and the pending changes once per batch (`pending_changes`), and
+    passes them in: a row with nothing flagged costs no query and no flush.
+    """
+    return _settle(practitioner, values, _changed(practitioner, values), None, phrases, change)
+
+
+def _changed(practitioner: Practitioner, values: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in values.items() if current_text(practitioner, key) != value}
+
+
+def _settle(
+    practitioner: Practitioner, values: dict[str, str], changed: dict[str, str], actor, phrases, change
+) -> tuple[list[Flag], HeldChange | None]:
+    """The one hold rule: clean changed texts go live, flagged ones join the pending change."""
+    flags = screen(changed, phrases)
     flagged = {flag.field for flag in flags}
-    change = pending_change(practitioner)
-    held = dict(change.values) if change is not None else {}
+    before = dict(change.values) if change is not None else {}
+    held = dict(before)
     for key, value in changed.items():
         if key in flagged:
             held[key] = value
@@ -105,13 +146,17 @@ def submit_texts(practitioner: Practitioner, values: dict[str, str], actor) -> l
     if not held:
         if change is not None:
             db.session.delete(change)
-        db.session.flush()
-        return flags
+            db.session.flush()
+        return flags, None
+    held_flags = flag_dicts(screen(held, phrases))
+    if change is not None and held == before and held_flags == change.flags:
+        # The same texts held again (a form saved twice, a file imported again): nothing new to record.
+        return flags, change
     if change is None:
         change = HeldChange(practitioner=practitioner, values={}, flags=[])
         db.session.add(change)
     change.values = held
-    change.flags = flag_dicts(screen_texts(held))
+    change.flags = held_flags
     db.session.flush()
     record_audit(
         actor,
@@ -119,7 +164,7 @@ def submit_texts(practitioner: Practitioner, values: dict[str, str], actor) -> l
         change,
         after={"fields": sorted(held), "phrases": sorted({f["phrase"] for f in change.flags})},
     )
-    return flags
+    return flags, change
 
 
 def request_review(change: HeldChange, actor) -> None:
@@ -134,8 +179,25 @@ def approve(change: HeldChange, admin) -> list[str]:
     practitioner = change.practitioner
     skipped = [key for key, value in change.values.items() if not apply_text(practitioner, key, value)]
     _decide(change, admin, ReviewStatus.APPROVED, "")
+    if not practitioner.published and practitioner.unpublished_by == AWAITING_REVIEW:
+        _publish_after_review(practitioner, admin)
     notify_practitioner(practitioner, "Your profile text was approved", "claims_approved", fields=sorted(change.values))
     return skipped
+
+
+def _publish_after_review(practitioner: Practitioner, admin) -> None:
+    """A profile the CSV import held back only for its texts goes public once they are approved."""
+    from directory.practitioners.profiles import record_unpublished  # profiles imports this module
+
+    practitioner.published = True
+    record_unpublished(practitioner, None)
+    record_audit(
+        admin,
+        "practitioner.published",
+        practitioner,
+        before={"published": False},
+        after={"published": True, "reason": "Its imported texts were approved."},
+    )
 
 
 def reject(change: HeldChange, admin, reason: str) -> None:

@@ -9,8 +9,12 @@ practitioner gets the defaults); a location's phone and opening hours are the ed
 Decisions made on the site win over the file: a profile its owner or an admin unpublished
 stays unpublished (`Practitioner.unpublished_by`), and a text the practitioner edited since
 it was imported (`Practitioner.texts_edited`) is kept until the file says the same. Both are
-reported. A file is read as a stream: every row is validated and spooled to disk first
-(`spool.RowSpool`), then written a batch of practitioners at a time, so memory stays flat.
+reported. The texts patients read (the name shown, the practice name) go through the claims
+screening of the profile editor (`claims.service.submit_imported_texts`): a flagged text is
+held for review, the public keeps the last approved one, and a profile not yet public stays
+unpublished until an admin approves; the report names each. A file is read as a stream: every
+row is validated and spooled to disk first (`spool.RowSpool`), then written a batch of
+practitioners at a time, so memory stays flat.
 """
 
 from __future__ import annotations
@@ -24,14 +28,17 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from directory.claims.service import AWAITING_REVIEW, active_phrases, pending_changes, submit_imported_texts
+from directory.claims.texts import label
 from directory.csv_io.format import MAX_FILE_CHARS, OPTIONAL_COLUMNS, CsvImportError, address_key, point
 from directory.csv_io.parser import ParsedRow, Reference, read_rows
 from directory.csv_io.spool import RowSpool
 from directory.extensions import db
-from directory.models import Certification, PracticeLocation, Practitioner, VerificationStatus
+from directory.models import Certification, HeldChange, PracticeLocation, Practitioner, VerificationStatus
 from directory.models.base import utcnow
 from directory.models.practitioners import IMPORTED_TEXTS
 from directory.practitioners import rules
+from directory.practitioners.profiles import record_unpublished
 
 # Practitioners written per flush; each batch leaves the session once flushed.
 WRITE_BATCH = 500
@@ -58,15 +65,19 @@ class ImportReport:
     # Decisions the import respected: profiles left unpublished, practitioners' texts kept.
     kept_unpublished: int = 0
     kept_texts: int = 0
+    # Profiles with a text of the file held by the claims screening (with dry_run: that would be).
+    held_for_review: int = 0
     dry_run: bool = False
     changes: list[str] = field(default_factory=list)
     # What the import left as the site has it, one line each (also listed in `changes`).
     decisions: list[str] = field(default_factory=list)
+    # The file's texts held for review, one line per profile (also listed in `changes`).
+    held: list[str] = field(default_factory=list)
     lines_left_off: int = 0
 
-    def note(self, line: str, decision: bool = False) -> None:
-        """Add a line to `changes` (and `decisions`), up to REPORT_LINES of each."""
-        for lines, wanted in ((self.changes, True), (self.decisions, decision)):
+    def note(self, line: str, decision: bool = False, held: bool = False) -> None:
+        """Add a line to `changes` (and `decisions` or `held`), up to REPORT_LINES of each."""
+        for lines, wanted in ((self.changes, True), (self.decisions, decision), (self.held, held)):
             if not wanted:
                 continue
             if len(lines) < REPORT_LINES:
@@ -84,7 +95,8 @@ class ImportReport:
             f"{self.locations_removed} removed; certifications {self.certifications_created} created, "
             f"{self.certifications_updated} updated, {self.certifications_verified} marked verified; "
             f"{self.kept_unpublished} unpublished profile(s) left unpublished, "
-            f"{self.kept_texts} text(s) edited by practitioners kept."
+            f"{self.kept_texts} text(s) edited by practitioners kept. "
+            f"{self.held_for_review} profile(s) {'would be ' if self.dry_run else ''}held for review (claims)."
         )
 
 
@@ -118,10 +130,26 @@ def _existing(emails: list[str]) -> dict[str, Practitioner]:
     return found
 
 
+@dataclass
+class _Texts:
+    """The claims screening of one practitioner's texts: the phrase list and their pending change."""
+
+    phrases: list[tuple[str, str]]
+    change: HeldChange | None
+    # The file's texts the screening held, by field, with the phrases found: {field: (text, phrases)}.
+    held: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    new_hold: bool = False
+
+
 def _apply_practitioner(
-    p: Practitioner, first: ParsedRow, rows: list[ParsedRow], ref: Reference
+    p: Practitioner, first: ParsedRow, rows: list[ParsedRow], ref: Reference, texts: _Texts
 ) -> tuple[list[str], list[str]]:
-    """Copy the file's practitioner fields; (the fields that changed, what was kept as the site has it)."""
+    """Copy the file's practitioner fields; (the fields that changed, what was kept as the site has it).
+
+    The texts patients read go through the claims screening: a flagged one is held for review
+    (in `texts.held`), and a profile that is not public yet then stays unpublished until the
+    review (claims.service.approve publishes it).
+    """
     changed, kept = [], []
     conditions: list[str] = list(dict.fromkeys(slug for row in rows for slug in row.conditions))
     wanted = {
@@ -135,23 +163,33 @@ def _apply_practitioner(
         "published": True,
     }
     wanted |= {name: getattr(first, name) for name in OPTIONAL_COLUMNS if name not in first.absent}
+    held_before = dict(texts.change.values) if texts.change is not None else {}
     edited = dict(p.texts_edited or {})
     for name in IMPORTED_TEXTS:
         if name not in edited:
             continue
-        if getattr(p, name) == wanted[name]:
+        # What the practitioner wrote last: held for review, or public.
+        if held_before.get(name, getattr(p, name)) == wanted[name]:
             del edited[name]  # the file says what the practitioner wrote: later files apply again
         else:
             del wanted[name]
             kept.append(f"kept the {TEXT_NAMES[name]} the practitioner edited on {_day(edited[name])}")
     if edited != (p.texts_edited or {}):
         p.texts_edited = edited or None
-    if p.unpublished_by and not p.published:
+    changed += _screen_texts(p, {name: wanted.pop(name) for name in IMPORTED_TEXTS if name in wanted}, texts)
+    if p.unpublished_by not in (None, AWAITING_REVIEW) and not p.published:
         del wanted["published"]
         kept.append(
             f"left unpublished (unpublished by {WHO.get(p.unpublished_by, p.unpublished_by)}"
             + (f" on {p.unpublished_at.date().isoformat()})" if p.unpublished_at else ")")
         )
+    elif not p.published and texts.change is not None:
+        # Not public yet, with text held: published when an admin approves it, as the editor's drafts wait.
+        del wanted["published"]
+        if p.unpublished_by != AWAITING_REVIEW:
+            record_unpublished(p, AWAITING_REVIEW)
+    elif p.unpublished_by == AWAITING_REVIEW:
+        record_unpublished(p, None)  # nothing held any more: published as the file says
     for attr, value in wanted.items():
         if getattr(p, attr) != value:
             setattr(p, attr, value)
@@ -160,6 +198,31 @@ def _apply_practitioner(
         p.conditions = sorted((ref.conditions[s] for s in conditions), key=lambda c: c.sort_order)
         changed.append("conditions")
     return changed, kept
+
+
+def _screen_texts(p: Practitioner, values: dict[str, str], texts: _Texts) -> list[str]:
+    """Submit the file's texts to the claims screening; the fields that went live."""
+    before = {name: getattr(p, name) or "" for name in values}
+    held_before = dict(texts.change.values) if texts.change is not None else {}
+    flags, texts.change = submit_imported_texts(p, values, texts.phrases, texts.change)
+    for flag in flags:
+        text, phrases = texts.held.setdefault(flag.field, (values[flag.field], []))
+        if flag.phrase not in phrases:
+            phrases.append(flag.phrase)
+    texts.new_hold = any(held_before.get(name) != text for name, (text, _) in texts.held.items())
+    return [name for name in values if (getattr(p, name) or "") != before[name]]
+
+
+def _held_line(texts: _Texts) -> str:
+    """The file's texts held for review, as the report names them."""
+    return "held for review (claims): " + "; ".join(
+        f"{label(name).lower()} {_shorten(text)!r} ({', '.join(phrases)})"
+        for name, (text, phrases) in texts.held.items()
+    )
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _day(moment: str) -> str:
@@ -275,17 +338,25 @@ def _apply_credentials(
 
 
 def _import_practitioner(
-    email: str, group: list[ParsedRow], p: Practitioner | None, ref: Reference, mark_verified, report: ImportReport
+    email: str,
+    group: list[ParsedRow],
+    p: Practitioner | None,
+    ref: Reference,
+    mark_verified,
+    report: ImportReport,
+    texts: _Texts,
 ) -> Practitioner:
     """Create or update one practitioner from their rows and add a line to the report."""
     first = group[0]
     is_new = p is None
     if is_new:
-        p = Practitioner(email=email, display_name=first.name)
+        # The texts start blank and come in through the claims screening, as a new profile's do in the editor.
+        p = Practitioner(email=email, display_name="", published=False)
         db.session.add(p)
-    changed, kept = _apply_practitioner(p, first, group, ref)
+    changed, kept = _apply_practitioner(p, first, group, ref, texts)
     loc_new, loc_changed, loc_removed = _apply_locations(p, group, report)
     cert_new, cert_changed, cert_verified = _apply_credentials(p, group, ref, mark_verified, report)
+    name = p.display_name or first.name
     if is_new:
         p.imported_at = utcnow()
         report.practitioners_created += 1
@@ -293,9 +364,10 @@ def _import_practitioner(
             f"line {first.line}: new practitioner {first.name} <{email}>: "
             f"{loc_new} location(s), {cert_new} credential(s)"
             + (f", {cert_verified} marked verified" if cert_verified else "")
+            + (", unpublished until its held text is reviewed" if texts.held else "")
         )
+        _note_held(report, f"line {first.line}: {name} <{email}>", texts)
         return p
-    name = p.display_name
     for line in kept:
         report.note(f"line {first.line}: {name} <{email}>: {line}", decision=True)
     report.kept_unpublished += sum(line.startswith("left unpublished") for line in kept)
@@ -303,6 +375,8 @@ def _import_practitioner(
     parts = []
     if changed:
         parts.append("changed " + ", ".join(changed))
+    if texts.new_hold:
+        parts.append("text held for review")
     if loc_new or loc_changed or loc_removed:
         parts.append(f"locations {loc_new} added, {loc_changed} updated, {loc_removed} removed")
     if cert_new or cert_changed:
@@ -315,7 +389,15 @@ def _import_practitioner(
         report.note(f"line {first.line}: {name} <{email}>: " + "; ".join(parts))
     else:
         report.practitioners_unchanged += 1
+    _note_held(report, f"line {first.line}: {name} <{email}>", texts)
     return p
+
+
+def _note_held(report: ImportReport, who: str, texts: _Texts) -> None:
+    """Count and name a profile whose texts from the file the screening held."""
+    if texts.held:
+        report.held_for_review += 1
+        report.note(f"{who}: {_held_line(texts)}", held=True)
 
 
 def _batches(groups: Iterable[tuple[str, list[ParsedRow]]]) -> Iterator[list[tuple[str, list[ParsedRow]]]]:
@@ -340,17 +422,22 @@ def _write(
     report = ImportReport(rows=rows, dry_run=dry_run)
     held = set(db.session.identity_map.keys())
     try:
+        phrases = active_phrases()  # once per file: the screening of every text uses the same list
         for batch in _batches(groups):
             existing = _existing([email for email, _ in batch])
+            changes = pending_changes([p.id for p in existing.values()])
+            written = []
             with db.session.no_autoflush:
-                written = [
-                    _import_practitioner(email, group, existing.get(email), ref, mark_verified, report)
-                    for email, group in batch
-                ]
+                for email, group in batch:
+                    p = existing.get(email)
+                    texts = _Texts(phrases, changes.get(p.id) if p is not None else None)
+                    written.append(_import_practitioner(email, group, p, ref, mark_verified, report, texts))
+                    if texts.change is not None:
+                        written.append(texts.change)
             db.session.flush()
-            for p in written:
-                if db.session.identity_key(instance=p) not in held:
-                    db.session.expunge(p)
+            for record in written:
+                if db.session.identity_key(instance=record) not in held:
+                    db.session.expunge(record)
         if dry_run:
             db.session.rollback()
     except Exception:
