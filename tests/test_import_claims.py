@@ -81,7 +81,10 @@ def test_a_new_profile_with_a_flagged_practice_name_waits_unpublished_until_an_a
     ]
 
 
-def test_a_flagged_name_is_not_written_on_a_new_profile_and_the_report_names_it_from_the_file(app):
+def test_a_flagged_name_is_not_written_on_a_new_profile_and_the_report_names_it_from_the_file(
+    app,
+    admin_client,  # noqa: F811
+):
     report = import_practitioners(csv_text(row(name="Dr. Miracle")))
     db.session.commit()
     jane = practitioner("jane@example.org")
@@ -90,6 +93,9 @@ def test_a_flagged_name_is_not_written_on_a_new_profile_and_the_report_names_it_
     assert report.held == [
         "line 2: Dr. Miracle <jane@example.org>: held for review (claims): name shown 'Dr. Miracle' (miracle)"
     ]
+    # The review queue links the held change by the profile's email while it has no name shown.
+    queue = admin_client.get("/admin/reviews").get_data(as_text=True)
+    assert ">jane@example.org</a>" in queue
 
 
 def test_a_rejected_new_profile_stays_unpublished_until_a_file_brings_a_clean_text(app, admin_client):  # noqa: F811
