@@ -198,6 +198,25 @@ class Results:
         self.lock = threading.Lock()
 
 
+def cache_counts(port: int) -> tuple[float, float]:
+    """(hits, misses) of the kept search pages so far, from /metrics (every worker's, added up)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    found = dict(re.findall(r'^cst_search_page_cache_total\{result="(hit|miss)"\} ([0-9.e+]+)$', text, re.M))
+    return float(found.get("hit", 0)), float(found.get("miss", 0))
+
+
+def cache_line(before: tuple[float, float], after: tuple[float, float]) -> str:
+    hits, misses = after[0] - before[0], after[1] - before[1]
+    total = hits + misses
+    share = f"{hits / total:.0%}" if total else "n/a"
+    return f"  kept search pages: {hits:,.0f} hits, {misses:,.0f} drawn ({share} answered from the kept copy)"
+
+
 def run_phase(port: int, users: int, seconds: float, pick, timeout: float) -> tuple[Results, float]:
     """`users` threads asking back to back for `seconds`; `pick(rng)` gives (endpoint, path, headers)."""
     results = Results()
@@ -294,6 +313,12 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep cst_load when it already holds --count")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's choice)")
     parser.add_argument("--worker-threads", type=int, help="threads per worker (default: gunicorn.conf.py's)")
+    parser.add_argument(
+        "--search-places",
+        choices=("postal", "towns"),
+        default="postal",
+        help="the search page asks near one of 10 US postal codes (default), or near one of 500 towns by coordinates",
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.users.split(",") if n.strip()]
 
@@ -321,6 +346,9 @@ def main() -> None:
         signed_in = {"Cookie": cookie}
 
         def search_path(r: random.Random) -> str:
+            if args.search_places == "towns":
+                lat, lon = r.choice(points)
+                return f"/search?lat={lat:.4f}&lon={lon:.4f}"
             return f"/search?near={r.choice(POSTAL_CODES)}"
 
         def pick_mix(r: random.Random):
@@ -340,12 +368,15 @@ def main() -> None:
                 port, users, args.seconds, lambda r: (BARE, "/no-such-page", {}), args.timeout
             )
             bare_rate = report("bare page", bare, bare_elapsed, [BARE.label])[BARE.label]
+            counted = cache_counts(port)
             alone, alone_elapsed = run_phase(
                 port, users, args.seconds, lambda r: (SEARCH, search_path(r), {}), args.timeout
             )
             alone_rate = report("search page alone", alone, alone_elapsed, [SEARCH.label])[SEARCH.label]
+            print(cache_line(counted, counted := cache_counts(port)))
             mixed, mixed_elapsed = run_phase(port, users, args.seconds, pick_mix, args.timeout)
             rates = report("mix (70/15/10/5)", mixed, mixed_elapsed, [e.label for e in MIX])
+            print(cache_line(counted, cache_counts(port)))
             print(
                 f"  search page alone ÷ bare page: {alone_rate / bare_rate:.0%}; "
                 f"mix ÷ bare page: {rates['all'] / bare_rate:.0%}"

@@ -202,3 +202,13 @@ def test_sites_on_different_databases_never_share_kept_pages(tmp_path):
         return create_app({**config, "CACHE_DIR": str(tmp_path / "cache")}).config["CACHE_KEY_PREFIX"]
 
     assert prefix("a.sqlite") == prefix("a.sqlite") != prefix("b.sqlite")
+
+
+def test_metrics_count_the_pages_answered_from_the_kept_copy_and_those_drawn(app, client):
+    PractitionerFactory(display_name="Ana Kept")
+    for _ in range(3):
+        client.get(PAGE)
+    client.get("/search?near=80301")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'cst_search_page_cache_total{result="hit"} 2.0' in text
+    assert 'cst_search_page_cache_total{result="miss"} 2.0' in text

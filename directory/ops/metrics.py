@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import Flask, abort, current_app, request
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_flask_exporter import PrometheusMetrics
@@ -37,6 +37,13 @@ def init_app(app: Flask) -> None:
         defaults_prefix="cst",
         excluded_paths=UNCOUNTED_PATHS,
         registry=CollectorRegistry(auto_describe=True),
+    )
+    # How the search page was answered: from its kept copy (hit) or drawn (miss); see public/page_cache.py.
+    app.extensions["ops.search_page_cache"] = Counter(
+        "cst_search_page_cache",
+        "Search pages answered from the kept copy (hit) or drawn anew (miss)",
+        ["result"],
+        registry=app.extensions["ops.metrics"].registry,
     )
 
 

@@ -91,7 +91,7 @@ def _key() -> str | None:
 
 
 def lookup() -> tuple[str | None, Entry | None]:
-    """(this request's key, the kept page or None)."""
+    """(this request's key, the kept page or None), counted in /metrics as a hit or a miss."""
     key = _key()
     if key is None:
         return None, None
@@ -100,7 +100,11 @@ def lookup() -> tuple[str | None, Entry | None]:
     except Exception:  # noqa: BLE001
         log.warning("search page cache: the store cannot be read", exc_info=True)
         return None, None
-    return key, entry if isinstance(entry, Entry) else None
+    entry = entry if isinstance(entry, Entry) else None
+    counter = current_app.extensions.get("ops.search_page_cache")
+    if counter is not None:
+        counter.labels("hit" if entry is not None else "miss").inc()
+    return key, entry
 
 
 def keep(key: str | None, entry: Entry) -> None:
