@@ -64,7 +64,7 @@ class Entry:
     status: int
     title: str
     has_hits: bool
-    body: str
+    parts: list[str]  # the body cut at its holes: text, hole, text, ... (a hole is "shortlist" or a practitioner id)
     shortlist_href: str | None = None
     buttons: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (Save, Saved) with the stand-in
 
@@ -131,24 +131,29 @@ def save_button_hole(p, number: int | None = None) -> Markup:
 def draw(render_body, status: int, title: str, has_hits: bool, shortlist_href: str | None) -> Entry:
     """Draw the body once (`render_body()`), collecting the buttons its cards asked for."""
     request.environ["cst.save_buttons"] = {}
-    body = render_body()
-    return Entry(status, title, has_hits, body, shortlist_href, request.environ.pop("cst.save_buttons"))
+    parts = HOLE_RE.split(render_body())
+    # split() gives, per hole, both groups: keep one name per hole ("shortlist" or the id).
+    cut = [parts[0]]
+    for i in range(1, len(parts), 3):
+        cut += [parts[i + 1] or parts[i], parts[i + 2]]
+    return Entry(status, title, has_hits, cut, shortlist_href, request.environ.pop("cst.save_buttons"))
 
 
 def fill(entry: Entry, saved_ids, csrf_token: str) -> Markup:
     """The body for this visitor: their shortlist line, their buttons, their CSRF token."""
     saved = set(saved_ids)
-
-    def hole(match: re.Match) -> str:
-        if match.group(1) == "shortlist":
-            if not saved or entry.shortlist_href is None:
-                return ""
-            return render_template("public/_shortlist_line.html", href=entry.shortlist_href, count=len(saved))
-        save, unsave = entry.buttons.get(int(match.group(2)), ("", ""))
-        return unsave if int(match.group(2)) in saved else save
-
-    # The body and the buttons are templates' own (escaped) output; the token is URL-safe base64.
-    return Markup(HOLE_RE.sub(hole, entry.body).replace(CSRF_STAND_IN, csrf_token))  # noqa: S704
+    out = []
+    for index, part in enumerate(entry.parts):
+        if index % 2 == 0:
+            out.append(part)
+        elif part == "shortlist":
+            if saved and entry.shortlist_href is not None:
+                out.append(render_template("public/_shortlist_line.html", href=entry.shortlist_href, count=len(saved)))
+        else:
+            save, unsave = entry.buttons.get(int(part), ("", ""))
+            out.append((unsave if int(part) in saved else save).replace(CSRF_STAND_IN, csrf_token))
+    # The parts and the buttons are templates' own (escaped) output; the token is URL-safe base64.
+    return Markup("".join(out))  # noqa: S704
 
 
 # --- the generation: renewed after a commit that wrote a table the page shows -----------------
