@@ -25,17 +25,14 @@ import os
 import random
 import re
 import sys
-import tempfile
 import time
 from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
-from directory import create_app  # noqa: E402
-from directory.demo import seed_demo  # noqa: E402
+from bench._common import make_app, migrate_and_seed, percentile, remove_sqlite  # noqa: E402
 from directory.demo.data import CREDENTIAL_MIX  # noqa: E402
 from directory.demo.rows import Batch, Ids  # noqa: E402
 from directory.extensions import db  # noqa: E402
@@ -46,25 +43,6 @@ BENCH_FOLDER = os.path.dirname(os.path.abspath(__file__))
 QUEUE_INDEX = "CREATE INDEX IF NOT EXISTS ix_certifications_queue ON certifications (status, created_at, id)"
 BATCH = 5000
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (nearest rank) of values."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def make_app(path: str):
-    """The real app on the benchmark's SQLite file."""
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "benchmark-only-secret-key",
-            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + path,
-            "RATELIMIT_ENABLED": False,
-            "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="cst-bench-uploads-"),
-        }
-    )
 
 
 def top_up_pending(target: int, seed: int) -> int:
@@ -119,8 +97,7 @@ def seed(app, args) -> None:
     """A fresh database: migrations, demo practitioners, the pending credentials and an admin."""
     with app.app_context():
         started = time.perf_counter()
-        upgrade()
-        seed_demo(count=args.practitioners, seed=args.seed, details=False)
+        migrate_and_seed(args.practitioners, args.seed)
         pending = top_up_pending(args.pending, args.seed)
         db.session.add(User(email="bench.admin@example.org", name="Bench Admin", role=Role.ADMIN))
         db.session.commit()
@@ -192,10 +169,8 @@ def run(args) -> None:
     """Seed (unless reusing), time, print."""
     path = os.path.join(args.folder, f"queue-{args.pending}.sqlite")
     if not args.reuse:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            if os.path.exists(path + suffix):
-                os.remove(path + suffix)
-    app = make_app(path)
+        remove_sqlite(path)
+    app = make_app("sqlite:///" + path)
     print(f"Database: sqlite ({path})")
     if not args.reuse:
         seed(app, args)

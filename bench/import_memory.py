@@ -29,27 +29,14 @@ import time
 BENCH_FOLDER = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [os.path.dirname(BENCH_FOLDER), *(p for p in sys.path if os.path.abspath(p or ".") != BENCH_FOLDER)]
 
-
-def make_app(path: str):
-    """The real app on a SQLite file."""
-    from directory import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "benchmark-only-secret-key",
-            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + path,
-            "RATELIMIT_ENABLED": False,
-            "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="cst-bench-uploads-"),
-        }
-    )
+from bench._common import make_app  # noqa: E402
 
 
 def migrated(path: str):
     """A fresh database at path, migrated to head."""
     from flask_migrate import upgrade
 
-    app = make_app(path)
+    app = make_app("sqlite:///" + path)
     with app.app_context():
         upgrade()
     return app
@@ -106,7 +93,7 @@ def child(database: str, csv_path: str, imports: int) -> None:
     from directory.csv_io.format import decoded_lines
     from directory.extensions import db
 
-    app = make_app(database)
+    app = make_app("sqlite:///" + database)
     with app.app_context():
         before = peak_rss_mb() or round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         results = []

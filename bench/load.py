@@ -44,11 +44,8 @@ _BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [os.path.dirname(_BENCH)] + [p for p in sys.path if os.path.abspath(p or ".") != _BENCH]
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
-from bench.page import free_port, served_by, start_gunicorn, wait_until_serving  # noqa: E402
-from bench.search import make_app, percentile  # noqa: E402
-from directory.demo import seed_demo  # noqa: E402
+from bench import _common as common  # noqa: E402
 
 LOAD_DATABASE = "cst_load"
 PROVIDER_EMAIL = "load.provider@example.org"
@@ -56,7 +53,6 @@ PROVIDER_PASSWORD = "load-test provider password"  # noqa: S105  (a throw-away b
 REFERRALS = 30
 # US postal codes across the country (the offline gazetteer knows them).
 POSTAL_CODES = ("10001", "60601", "94103", "80302", "98101", "02108", "30303", "33101", "85001", "75201")
-UNREACHABLE = "1000000 per minute"
 
 
 class Endpoint(NamedTuple):
@@ -115,9 +111,8 @@ def seed(url: str, args) -> None:
     from directory.referrals.service import ReferralInput
 
     started = time.perf_counter()
-    with make_app(url).app_context():
-        upgrade()
-        seed_demo(count=args.count, seed=args.seed, details=False)
+    with common.make_app(url).app_context():
+        common.migrate_and_seed(args.count, args.seed)
         provider = User(
             email=PROVIDER_EMAIL,
             role=Role.PROVIDER,
@@ -200,12 +195,7 @@ class Results:
 
 def cache_counts(port: int) -> tuple[float, float]:
     """(hits, misses) of the kept search pages so far, from /metrics (every worker's, added up)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", "/metrics")
-        text = conn.getresponse().read().decode()
-    finally:
-        conn.close()
+    text = common.get(port, "/metrics")[1].decode()
     found = dict(re.findall(r'^cst_search_page_cache_total\{result="(hit|miss)"\} ([0-9.e+]+)$', text, re.M))
     return float(found.get("hit", 0)), float(found.get("miss", 0))
 
@@ -226,38 +216,18 @@ def run_phase(port: int, users: int, seconds: float, pick, timeout: float) -> tu
     def user(number: int) -> None:
         rng = random.Random(number)
         lat, errors, timeouts = defaultdict(list), defaultdict(int), defaultdict(int)
-        conn = None
+        connection = common.KeptAliveClient(port, timeout)
         start.wait()
         while time.perf_counter() < deadline[0]:
             endpoint, path, headers = pick(rng)
             t0 = time.perf_counter()
-            status, body, timed_out = None, b"", False
-            for _ in range(2):  # a kept-alive connection the server closed is opened again, once
-                try:
-                    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-                    conn.request("GET", path, headers=headers)
-                    response = conn.getresponse()
-                    status, body = response.status, response.read()
-                    if response.will_close:
-                        conn.close()
-                        conn = None
-                    break
-                except TimeoutError:
-                    timed_out = True
-                    conn.close()
-                    conn = None
-                    break
-                except (OSError, http.client.HTTPException):
-                    if conn is not None:
-                        conn.close()
-                    conn = None
+            status, body, timed_out = connection.get(path, headers)
             lat[endpoint.label].append((time.perf_counter() - t0) * 1000)
             if timed_out:
                 timeouts[endpoint.label] += 1
             if status != endpoint.status or endpoint.marker not in body:
                 errors[endpoint.label] += 1
-        if conn is not None:
-            conn.close()
+        connection.close()
         with results.lock:
             for label, values in lat.items():
                 results.latencies[label].extend(values)
@@ -289,15 +259,15 @@ def report(title: str, results: Results, elapsed: float, order: list[str]) -> di
         everything.extend(values)
         rates[label] = len(values) / elapsed
         print(
-            f"    {label:28} {len(values):9d} {rates[label]:8.1f} {percentile(values, 0.5):8.1f} "
-            f"{percentile(values, 0.95):8.1f} {percentile(values, 0.99):8.1f} {results.errors[label]:7d}"
+            f"    {label:28} {len(values):9d} {rates[label]:8.1f} {common.percentile(values, 0.5):8.1f} "
+            f"{common.percentile(values, 0.95):8.1f} {common.percentile(values, 0.99):8.1f} {results.errors[label]:7d}"
             + (f" ({results.timeouts[label]} timeouts)" if results.timeouts[label] else "")
         )
     if len(rows) > 1:
         rates["all"] = len(everything) / elapsed
         print(
-            f"    {'all':28} {len(everything):9d} {rates['all']:8.1f} {percentile(everything, 0.5):8.1f} "
-            f"{percentile(everything, 0.95):8.1f} {percentile(everything, 0.99):8.1f} "
+            f"    {'all':28} {len(everything):9d} {rates['all']:8.1f} {common.percentile(everything, 0.5):8.1f} "
+            f"{common.percentile(everything, 0.95):8.1f} {common.percentile(everything, 0.99):8.1f} "
             f"{sum(results.errors.values()):7d}"
         )
     return rates
@@ -331,17 +301,15 @@ def main() -> None:
     profiles = listed_ids(url, 5000, rng)
     points = towns(rng, 500)
 
-    for name in ("SEARCH_RATE_LIMIT", "API_RATE_LIMIT", "API_TOKEN_RATE_LIMIT"):
-        os.environ[name] = UNREACHABLE
     os.environ.setdefault("LOG_FORMAT", "json")
-    port = free_port()
+    port = common.free_port()
     log_path = os.path.join(tempfile.mkdtemp(prefix="cst-load-"), "gunicorn.log")
     with open(log_path, "wb") as log:
-        server = start_gunicorn(url, port, args, log, tempfile.mkdtemp(prefix="cst-load-uploads-"))
+        server = common.start_gunicorn(url, port, args, log, tempfile.mkdtemp(prefix="cst-load-uploads-"))
     try:
-        wait_until_serving(port, server)
+        common.wait_until_serving(port, server)
         time.sleep(1)
-        print(f"gunicorn: {served_by(log_path)} on 127.0.0.1:{port}; the client runs on the same machine")
+        print(f"gunicorn: {common.served_by(log_path)} on 127.0.0.1:{port}; the client runs on the same machine")
         cookie = sign_in(port)
         signed_in = {"Cookie": cookie}
 
@@ -382,8 +350,7 @@ def main() -> None:
                 f"mix ÷ bare page: {rates['all'] / bare_rate:.0%}"
             )
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        common.stop_gunicorn(server, timeout=60)
 
 
 if __name__ == "__main__":

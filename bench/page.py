@@ -18,13 +18,8 @@ requests a second the bare page (/healthz, or the 404 page where the app has no 
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import re
-import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,13 +28,7 @@ from typing import NamedTuple
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from flask_migrate import upgrade  # noqa: E402
-
-from bench.search import make_app, percentile  # noqa: E402
-from directory.demo import seed_demo  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG = os.path.join(ROOT, "gunicorn.conf.py")
+from bench import _common as common  # noqa: E402
 
 
 class Case(NamedTuple):
@@ -51,7 +40,7 @@ class Case(NamedTuple):
     marker: str
 
 
-HEALTHZ = Case("bare: /healthz", "/healthz", 200, '"ok"')
+HEALTHZ = Case("bare: /healthz", common.READY_PATH, 200, '"ok"')
 NOT_FOUND = Case("404 page", "/no-such-page", 404, "</html>")
 SEARCH = Case("search near=10001", "/search?near=10001", 200, 'id="results-map-data"')
 FILTERED = Case(
@@ -71,83 +60,12 @@ def seeded_database(args) -> str:
     if args.reuse and os.path.exists(path):
         print(f"Database: {path} (reused)")
         return url
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(path + suffix):
-            os.remove(path + suffix)
+    common.remove_sqlite(path)
     started = time.perf_counter()
-    with make_app(url).app_context():
-        upgrade()
-        seed_demo(count=args.count, seed=args.seed, details=False)
+    with common.make_app(url).app_context():
+        common.migrate_and_seed(args.count, args.seed)
     print(f"Database: {path}, {args.count:,} practitioners seeded in {time.perf_counter() - started:.0f} s")
     return url
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(url: str, port: int, args, log, uploads: str) -> subprocess.Popen:
-    """gunicorn serving wsgi:app with the production settings (gunicorn.conf.py) on the benchmark database."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "FLASK_ENV": "production",
-        "SECRET_KEY": secrets.token_hex(32),
-        "UPLOAD_FOLDER": uploads,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
-    # Unless asked otherwise, the workers and threads gunicorn.conf.py chooses for this machine.
-    if args.workers:
-        env["WEB_CONCURRENCY"] = str(args.workers)
-    if args.worker_threads:
-        env["WEB_THREADS"] = str(args.worker_threads)
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
-    if os.path.exists(CONFIG):
-        command += ["--config", CONFIG]
-    else:
-        # Without the project's settings: the app loaded before the port opens, so the first request is timed alone.
-        command += ["--preload", "--workers", str(args.workers or os.cpu_count() or 1)]
-    return subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def served_by(log_path: str) -> str:
-    """What gunicorn says it runs: worker class and how many workers booted."""
-    with open(log_path, encoding="utf-8", errors="replace") as lines:
-        text = lines.read()
-    kind = re.search(r"Using worker: (\w+)", text)
-    return f"{text.count('Booting worker')} {kind.group(1) if kind else '?'} worker(s)"
-
-
-def get(port: int, path: str) -> tuple[int, bytes]:
-    """One GET on its own connection: (status, body)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def wait_until_serving(port: int, server: subprocess.Popen, timeout: float = 120) -> None:
-    """Wait until a worker answers /healthz (any status: the port opens before the workers are forked).
-
-    No search is asked: the first one is timed.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            get(port, HEALTHZ.path)
-            return
-        except (OSError, http.client.HTTPException):
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer")
 
 
 def check(case: Case, status: int, body: bytes) -> None:
@@ -164,29 +82,13 @@ def load(port: int, case: Case, threads: int, seconds: float) -> tuple[list[floa
     deadline = time.perf_counter() + seconds
 
     def client() -> None:
-        mine, bad, conn = [], 0, None
+        mine, bad, connection = [], 0, common.KeptAliveClient(port)
         while time.perf_counter() < deadline:
             t0 = time.perf_counter()
-            status, body = None, b""
-            # A kept-alive connection the server has since closed is opened again, once.
-            for _ in range(2):
-                try:
-                    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                    conn.request("GET", case.path)
-                    response = conn.getresponse()
-                    status, body = response.status, response.read()
-                    if response.will_close:
-                        conn.close()
-                        conn = None
-                    break
-                except (OSError, http.client.HTTPException):
-                    if conn is not None:
-                        conn.close()
-                    conn = None
+            status, body, _timed_out = connection.get(case.path)
             mine.append((time.perf_counter() - t0) * 1000)
             bad += not (status == case.status and case.marker.encode() in body)
-        if conn is not None:
-            conn.close()
+        connection.close()
         with lock:
             latencies.extend(mine)
             errors[0] += bad
@@ -202,22 +104,22 @@ def load(port: int, case: Case, threads: int, seconds: float) -> tuple[list[floa
 def run(args) -> None:
     """Seed, serve, load each page in turn, print the table."""
     url = seeded_database(args)
-    port = free_port()
+    port = common.free_port()
     log = tempfile.NamedTemporaryFile(prefix="cst-pagebench-gunicorn-", suffix=".log", delete=False)
     uploads = tempfile.mkdtemp(prefix="cst-pagebench-uploads-")
-    server = start_gunicorn(url, port, args, log, uploads)
+    server = common.start_gunicorn(url, port, args, log, uploads)
     try:
         started = time.perf_counter()
-        wait_until_serving(port, server)
+        common.wait_until_serving(port, server)
         # The very first request after the start: a search, the first this worker process answers.
         t0 = time.perf_counter()
-        status, body = get(port, SEARCH.path)
+        status, body = common.get(port, SEARCH.path)
         first_ms = (time.perf_counter() - t0) * 1000
         check(SEARCH, status, body)
-        status, body = get(port, HEALTHZ.path)
+        status, body = common.get(port, HEALTHZ.path)
         cases = [HEALTHZ, NOT_FOUND, SEARCH, FILTERED] if status == HEALTHZ.status else [NOT_FOUND, SEARCH, FILTERED]
         print(
-            f"gunicorn ({served_by(log.name)}, {'gunicorn.conf.py' if os.path.exists(CONFIG) else 'no config file'}) "
+            f"gunicorn ({common.served_by(log.name)}, {'gunicorn.conf.py' if os.path.exists(common.CONFIG) else 'no config file'}) "
             f"on 127.0.0.1:{port}; serving after {(t0 - started) * 1000:.0f} ms; "
             f"first request ({SEARCH.path}) {first_ms:.0f} ms"
         )
@@ -230,7 +132,7 @@ def run(args) -> None:
         print("-" * len(header))
         bare_rps = None
         for case in cases:
-            status, body = get(port, case.path)
+            status, body = common.get(port, case.path)
             check(case, status, body)
             load(port, case, args.threads, args.warmup)
             latencies, errors = load(port, case, args.threads, args.seconds)
@@ -238,19 +140,14 @@ def run(args) -> None:
             bare_rps = bare_rps or rps
             print(
                 f"{case.label:<18} {len(body) / 1024:>8.1f} | {rps:>7.1f} {bare_rps / rps:>6.1f}x | "
-                f"{percentile(latencies, 0.5):>7.1f} {percentile(latencies, 0.95):>7.1f} | {len(latencies):>8} {errors:>6}"
+                f"{common.percentile(latencies, 0.5):>7.1f} {common.percentile(latencies, 0.95):>7.1f} | {len(latencies):>8} {errors:>6}"
             )
         for case in cases:
             print(f"  {case.label}: {case.path}")
         # Other work on the machine shows here (the client and the server share its CPUs).
         print("Load average (1, 5, 15 min): " + ", ".join(f"{n:.1f}" for n in os.getloadavg()))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        common.stop_gunicorn(server, timeout=30)
         log.close()
         shutil.rmtree(uploads, ignore_errors=True)
     print(f"gunicorn's log: {log.name}")

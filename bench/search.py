@@ -18,7 +18,6 @@ On PostgreSQL a dedicated database, `cst_bench`, is dropped and created (never `
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import statistics
@@ -35,7 +34,7 @@ from flask import json  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from geopy.distance import great_circle  # noqa: E402
 
-from directory import create_app  # noqa: E402
+from bench._common import make_app, percentile, remove_sqlite  # noqa: E402
 from directory.api.serializers import practitioner_summary  # noqa: E402
 from directory.demo import sample_towns, seed_demo  # noqa: E402
 from directory.demo.towns import us_zips  # noqa: E402
@@ -62,12 +61,6 @@ OTHER_FILTERS = (
 )
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (nearest rank) of values."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 def database_url(args) -> str:
     """A fresh database: a new SQLite file, or the cst_bench database on DATABASE_URL's server."""
     url = os.environ.get("DATABASE_URL", "")
@@ -86,24 +79,8 @@ def database_url(args) -> str:
     path = os.path.join(folder, f"bench-{args.count}.sqlite")
     if args.reuse and os.path.exists(path):
         return "sqlite:///" + path
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(path + suffix):
-            os.remove(path + suffix)
+    remove_sqlite(path)
     return "sqlite:///" + path
-
-
-def make_app(url: str):
-    """The real app on the benchmark database."""
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "benchmark-only-secret-key",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "RATELIMIT_ENABLED": False,
-            "WTF_CSRF_ENABLED": False,
-            "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="cst-bench-uploads-"),
-        }
-    )
 
 
 def baseline_search(
@@ -159,7 +136,7 @@ def first_request(url: str, paths: list[str]) -> None:
     Prints one JSON line: the app's start, the first request and the median and p95 of the rest.
     """
     started = time.perf_counter()
-    app = make_app(url)
+    app = make_app(url, WTF_CSRF_ENABLED=False)
     client = app.test_client()
     start_ms = (time.perf_counter() - started) * 1000
     timings = []
@@ -204,7 +181,7 @@ def first_requests(url: str, rng: random.Random) -> None:
 def run(args) -> None:
     """Seed, time, compare and print."""
     url = database_url(args)
-    app = make_app(url)
+    app = make_app(url, WTF_CSRF_ENABLED=False)
     dialect = sa.engine.make_url(url).get_backend_name()
     print(f"Database: {dialect} ({sa.engine.make_url(url).render_as_string()})")
     with app.app_context():

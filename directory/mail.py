@@ -4,7 +4,8 @@
 when the change that caused it was committed. `deliver_due()` sends what is due, with
 retries and exponential back-off, and is run by `flask send-mail` (cron or loop) and by
 `make run` in the background. Each message is claimed with a short lease before it is
-sent, so two senders running at once never send the same message twice. With no
+sent, so two senders running at once never send the same message twice (the lease and the
+back-off are `directory.outbox`'s, shared with the webhook sender). With no
 MAIL_SERVER configured (development), messages are written to the log instead.
 Messages never carry patient details: they say that something changed and link to the site.
 """
@@ -14,27 +15,20 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import quote, urlsplit
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from directory.extensions import db
 from directory.models import OutboxMessage
 from directory.models.base import utcnow
+from directory.outbox import MAX_ATTEMPTS, backoff, claim
 
 log = logging.getLogger(__name__)
 
-# Back-off doubles from 30 s up to one hour; 60 attempts keep a message trying for about two
-# days of SMTP outage before it is given up (it stays in the table with its last error).
-MAX_ATTEMPTS = 60
-BASE_DELAY_SECONDS = 30
-MAX_DELAY_SECONDS = 3600
-# How long a sender holds a message it is sending before another sender may take it over.
-CLAIM_LEASE = timedelta(minutes=5)
 # Characters left as they are in a link's #fragment (as Flask's url_for does).
 ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
@@ -64,11 +58,6 @@ def site_url(endpoint: str, **values) -> str:
     )
     link = adapter.build(endpoint, values, force_external=True)
     return f"{link}#{quote(anchor, safe=ANCHOR_SAFE)}" if anchor else link
-
-
-def backoff(attempts: int) -> timedelta:
-    """Delay before the next attempt: 30 s, 1 min, 2 min, ... capped at one hour."""
-    return timedelta(seconds=min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** max(0, attempts - 1)))
 
 
 def _build(message: OutboxMessage) -> EmailMessage:
@@ -192,19 +181,7 @@ def _quit(smtp: smtplib.SMTP | None) -> None:
 
 def _claim(message_id: int) -> bool:
     """Take a due message for sending (a lease), atomically; False when it is not ours to send."""
-    now = utcnow()
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.next_attempt_at <= now,
-        )
-        .values(next_attempt_at=now + CLAIM_LEASE)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+    return claim(OutboxMessage, message_id, OutboxMessage.sent_at.is_(None))
 
 
 def _smtp_code(error: Exception) -> int | None:

@@ -1,4 +1,4 @@
-"""Helpers for the referral tests: referrals in any status, API tokens, outbox reading."""
+"""Helpers for the referral tests: referrals in any status, moves on the page, API tokens, outbox reading."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from directory.models import ApiToken, OutboxMessage, Referral
 from directory.referrals import service, workflow
 from directory.referrals.outcome import Outcome
 from directory.referrals.service import ReferralInput
+from tests.conftest import submit_form
 from tests.factories import condition
 
 PATIENT = {
@@ -79,6 +80,16 @@ def make_referral(provider, practitioner_user, status: str = workflow.REQUESTED,
     db.session.commit()
     assert referral.status == status
     return referral
+
+
+def submit_move(client, referral, status: str, **fields):
+    """Submit the move form of the referral's page (as the signed-in user), with the version the page shows."""
+    return submit_form(
+        client,
+        f"/referrals/{referral.id}",
+        {"status": status, "version": referral.version, **fields},
+        post_url=f"/referrals/{referral.id}/transitions",
+    )
 
 
 def token_for(user) -> dict:

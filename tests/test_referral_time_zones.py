@@ -10,9 +10,9 @@ from directory.extensions import db
 from directory.models import Referral, Role
 from directory.referrals import appointments, workflow
 from directory.referrals.errors import InvalidReferral
-from tests.conftest import login, submit_form
+from tests.conftest import login
 from tests.factories import PractitionerFactory, UserFactory
-from tests.referral_helpers import assert_no_patient_details, make_referral, outbox, token_for
+from tests.referral_helpers import assert_no_patient_details, make_referral, outbox, submit_move, token_for
 
 BOULDER = (40.0150, -105.2705)
 AUCKLAND = (-36.8485, 174.7633)
@@ -185,16 +185,8 @@ def test_the_page_books_in_local_time_at_the_chosen_location(client, provider_us
     login(client, two_practices_user)
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert 'name="location_id"' in page and "Auckland rooms (Pacific/Auckland)" in page
-    response = submit_form(
-        client,
-        f"/referrals/{referral.id}",
-        {
-            "status": "in-progress",
-            "version": referral.version,
-            "appointment_at": "2026-12-04T10:30",
-            "location_id": str(boulder.id),
-        },
-        post_url=f"/referrals/{referral.id}/transitions",
+    response = submit_move(
+        client, referral, "in-progress", appointment_at="2026-12-04T10:30", location_id=str(boulder.id)
     )
     assert response.status_code == 302
     assert appointments.as_utc(stored(referral).appointment_at) == datetime(2026, 12, 4, 17, 30, tzinfo=UTC)
@@ -214,12 +206,7 @@ def test_the_page_books_in_local_time_at_the_chosen_location(client, provider_us
 def test_a_skipped_time_on_the_page_is_refused_with_its_reason(client, provider_user, practitioner_user):
     referral = make_referral(provider_user, practitioner_user, status=workflow.ACCEPTED)
     login(client, practitioner_user)
-    response = submit_form(
-        client,
-        f"/referrals/{referral.id}",
-        {"status": "in-progress", "version": referral.version, "appointment_at": "2026-03-08T02:30"},
-        post_url=f"/referrals/{referral.id}/transitions",
-    )
+    response = submit_move(client, referral, "in-progress", appointment_at="2026-03-08T02:30")
     assert response.status_code == 400
     assert "does not exist in America/Denver" in response.get_data(as_text=True)
     assert stored(referral).status == "accepted"

@@ -22,6 +22,7 @@ from tests.referral_helpers import (
     assert_no_patient_details,
     make_referral,
     outbox,
+    submit_move,
     token_for,
 )
 
@@ -361,12 +362,7 @@ def test_an_incomplete_draft_is_refused_from_its_page_as_the_form_refuses_it(
     response = submit_form(client, f"/referrals/{referral.id}/edit", {**draft, "send": "Send referral"})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     # ... and so does the "Send" button on the draft's page, with the same words.
-    response = submit_form(
-        client,
-        f"/referrals/{referral.id}",
-        {"status": "requested", "version": referral.version},
-        post_url=f"/referrals/{referral.id}/transitions",
-    )
+    response = submit_move(client, referral, "requested")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     db.session.expire_all()
@@ -453,12 +449,7 @@ def test_a_sent_referral_cannot_be_edited_or_deleted(client, provider_user, prac
 def test_provider_cancels_a_referral_with_a_reason(client, provider_user, practitioner_user):
     referral = make_referral(provider_user, practitioner_user, status=workflow.ACCEPTED)
     login(client, provider_user)
-    response = submit_form(
-        client,
-        f"/referrals/{referral.id}",
-        {"status": "cancelled", "version": referral.version, "note": "Patient moved away"},
-        post_url=f"/referrals/{referral.id}/transitions",
-    )
+    response = submit_move(client, referral, "cancelled", note="Patient moved away")
     assert response.status_code == 302
     html = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert "Cancelled" in html and "Patient moved away" in html
@@ -580,19 +571,9 @@ def test_practitioner_receives_accepts_books_completes_and_talks(client, provide
 def test_practitioner_declines_with_a_reason(client, provider_user, practitioner_user):
     referral = make_referral(provider_user, practitioner_user, status=workflow.RECEIVED)
     login(client, practitioner_user)
-    response = submit_form(
-        client,
-        f"/referrals/{referral.id}",
-        {"status": "rejected", "version": referral.version},
-        post_url=f"/referrals/{referral.id}/transitions",
-    )
+    response = submit_move(client, referral, "rejected")
     assert response.status_code == 400 and "Reason for declining is required" in response.get_data(as_text=True)
-    response = submit_form(
-        client,
-        f"/referrals/{referral.id}",
-        {"status": "rejected", "version": referral.version, "note": "No TMJ capacity this month"},
-        post_url=f"/referrals/{referral.id}/transitions",
-    )
+    response = submit_move(client, referral, "rejected", note="No TMJ capacity this month")
     assert response.status_code == 302
     db.session.expire_all()
     assert referral.status == "rejected" and referral.rejection_reason == "No TMJ capacity this month"
@@ -621,27 +602,12 @@ def test_a_page_move_on_a_stale_page_is_told_to_reload(client, provider_user, pr
 def test_page_moves_answer_403_for_the_wrong_party_and_409_when_illegal(client, provider_user, practitioner_user):
     referral = make_referral(provider_user, practitioner_user, status=workflow.ACCEPTED)
     login(client, provider_user)
-    response = submit_form(
-        client,
-        f"/referrals/{referral.id}",
-        {"status": "completed", "note": "x", "version": referral.version},
-        post_url=f"/referrals/{referral.id}/transitions",
-    )
+    response = submit_move(client, referral, "completed", note="x")
     assert response.status_code == 403
     login(client, practitioner_user)
-    response = submit_form(
-        client,
-        f"/referrals/{referral.id}",
-        {"status": "rejected", "note": "x", "version": referral.version},
-        post_url=f"/referrals/{referral.id}/transitions",
-    )
+    response = submit_move(client, referral, "rejected", note="x")
     assert response.status_code == 409
-    response = submit_form(
-        client,
-        f"/referrals/{referral.id}",
-        {"status": "bogus", "version": referral.version},
-        post_url=f"/referrals/{referral.id}/transitions",
-    )
+    response = submit_move(client, referral, "bogus")
     assert response.status_code == 400
 
 

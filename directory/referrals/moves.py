@@ -200,34 +200,16 @@ def _check_failure(referral: Referral, reason: str, note: str) -> None:
 
 
 def make_move(
-    referral: Referral,
-    user: User,
-    target: str,
-    *,
-    note: str = "",
-    appointment_at: datetime | None = None,
-    location_id: int | None = None,
-    reason: str = "",
-    outcome: Outcome | None = None,
-    expected_version: int | None = None,
+    referral: Referral, user: User, target: str, *, expected_version: int | None = None, **details
 ) -> Referral:
     """One move asked for by a page or the API: open the referral first, then apply the move.
 
     Any request by the recipient about a `requested` referral opens it (`received`); when that
     open was itself the move asked for, nothing more happens. The caller's version is compared
-    only when nothing changed the referral in between (our own open just bumped it).
+    only when nothing changed the referral in between (our own open just bumped it). `details`
+    are transition()'s keywords (note, appointment_at, location_id, reason, outcome).
     """
     opened_now = open_referral(referral, user)
     if target == workflow.RECEIVED and opened_now:
         return referral
-    return transition(
-        referral,
-        user,
-        target,
-        note=note,
-        appointment_at=appointment_at,
-        location_id=location_id,
-        reason=reason,
-        outcome=outcome,
-        expected_version=None if opened_now else expected_version,
-    )
+    return transition(referral, user, target, expected_version=None if opened_now else expected_version, **details)

@@ -17,13 +17,14 @@ import ssl
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from directory.extensions import db
-from directory.mail import CLAIM_LEASE, MAX_ATTEMPTS, backoff, site_url
+from directory.mail import site_url
 from directory.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from directory.models.base import utcnow
+from directory.outbox import MAX_ATTEMPTS, backoff, claim
 from directory.webhooks.addresses import Target, WebhookUrlError, resolve
 
 log = logging.getLogger(__name__)
@@ -69,20 +70,9 @@ def _due_ids(limit: int) -> list[int]:
 
 def _claim(delivery_id: int) -> bool:
     """Take a due delivery (a lease), atomically; False when another sender has it or it is done."""
-    now = utcnow()
-    result = db.session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.delivered_at.is_(None),
-            WebhookDelivery.gave_up_at.is_(None),
-            WebhookDelivery.next_attempt_at <= now,
-        )
-        .values(next_attempt_at=now + CLAIM_LEASE)
-        .execution_options(synchronize_session=False)
+    return claim(
+        WebhookDelivery, delivery_id, WebhookDelivery.delivered_at.is_(None), WebhookDelivery.gave_up_at.is_(None)
     )
-    db.session.commit()
-    return result.rowcount == 1
 
 
 def _deliver_one(delivery_id: int) -> bool | None:
