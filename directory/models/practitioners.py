@@ -313,6 +313,23 @@ def band_of(latitude: float) -> int:
     return math.floor((latitude + 90) * BANDS_PER_DEGREE)
 
 
+# What the ordered walks of the search read after their order's column: the circle's test
+# and every filter.
+WALK_INDEX_COLUMNS = (
+    "practitioner_id",
+    "latitude",
+    "longitude",
+    "condition_bits",
+    "accepting",
+    "verified_until",
+    "languages",
+    "fee_from",
+    "session_minutes",
+    "wheelchair",
+    "gender",
+)
+
+
 class PracticeLocation(db.Model):
     """A place where a practitioner sees patients."""
 
@@ -336,6 +353,22 @@ class PracticeLocation(db.Model):
             "gender",
             "verified_on",
             "sort_name",
+            "confirmed_on",
+        ),
+        # A crowded circle sorted by name or by verification is read in these, in that order,
+        # until the page is full (see search/engine.py). The practitioner comes before the
+        # coordinates, so that SQLite never skips through the order to a latitude range.
+        Index(
+            "ix_practice_locations_by_name",
+            "listed",
+            "sort_name",
+            *WALK_INDEX_COLUMNS,
+        ),
+        Index(
+            "ix_practice_locations_by_verified",
+            "listed",
+            "verified_on",
+            *WALK_INDEX_COLUMNS,
             "confirmed_on",
         ),
     )
