@@ -207,9 +207,12 @@ def apply_derived(config: dict) -> None:
         else:
             config["CACHE_TYPE"] = "FileSystemCache"
     config.setdefault("CACHE_THRESHOLD", 2000)  # at most this many kept pages in files or memory
-    # Sites on different databases never share kept pages, even in one Redis or one folder.
-    database = str(config.get("SQLALCHEMY_DATABASE_URI", ""))
-    config.setdefault("CACHE_KEY_PREFIX", "cst-" + hashlib.sha256(database.encode()).hexdigest()[:12] + ":")
+    # Sites on different databases never share kept pages, even in one Redis or one folder:
+    # a key prefix per database, and (the file store ignores prefixes) a folder per database.
+    database = hashlib.sha256(str(config.get("SQLALCHEMY_DATABASE_URI", "")).encode()).hexdigest()[:12]
+    config.setdefault("CACHE_KEY_PREFIX", f"cst-{database}:")
+    if config["CACHE_TYPE"] == "FileSystemCache" and config.get("CACHE_DIR"):
+        config["CACHE_DIR"] = os.path.join(config["CACHE_DIR"], database)
 
 
 def check_production(config: dict) -> None:

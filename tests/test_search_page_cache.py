@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import event, update
 
 from directory import create_app
-from directory.extensions import db
+from directory.extensions import cache, db
 from directory.models import Practitioner, Role
+from directory.public import page_cache
 from tests.conftest import base_config, login
 from tests.factories import PractitionerFactory, UserFactory
 
@@ -194,14 +195,27 @@ def test_processes_sharing_redis_share_the_pages_and_see_a_change_at_once(app, t
         db.session.remove()
 
 
-def test_sites_on_different_databases_never_share_kept_pages(tmp_path):
-    """One folder or one Redis may serve several sites (tests, benchmarks, staging): keys differ by database."""
+@pytest.mark.parametrize("store", ["FileSystemCache", "RedisCache", "SimpleCache"])
+def test_sites_on_different_databases_never_share_kept_pages(tmp_path, store):
+    """One folder or one Redis may serve several sites (tests, benchmarks, staging): what one site
+    keeps, another on a different database never reads (the file store ignores key prefixes, so
+    it gets a folder per database; this failed in the browser journeys, whose two workers shared
+    instance/cache)."""
 
-    def prefix(name: str) -> str:
-        config = {**base_config("sqlite:///" + str(tmp_path / name), str(tmp_path)), "CACHE_TYPE": "FileSystemCache"}
-        return create_app({**config, "CACHE_DIR": str(tmp_path / "cache")}).config["CACHE_KEY_PREFIX"]
+    def site(name: str):
+        config = {**base_config("sqlite:///" + str(tmp_path / name), str(tmp_path)), "CACHE_TYPE": store}
+        return create_app({**config, "CACHE_DIR": str(tmp_path / "cache"), "CACHE_REDIS_URL": REDIS_URL})
 
-    assert prefix("a.sqlite") == prefix("a.sqlite") != prefix("b.sqlite")
+    one, same, other = site("a.sqlite"), site("a.sqlite"), site("b.sqlite")
+    with one.app_context():
+        cache.set(page_cache.GENERATION_KEY, "kept-by-a")
+    with other.app_context():
+        assert cache.get(page_cache.GENERATION_KEY) != "kept-by-a"
+    if store != "SimpleCache":  # memory is one process's own
+        with same.app_context():
+            assert cache.get(page_cache.GENERATION_KEY) == "kept-by-a"
+    with one.app_context():
+        cache.delete(page_cache.GENERATION_KEY)
 
 
 def test_metrics_count_the_pages_answered_from_the_kept_copy_and_those_drawn(app, client):
@@ -212,3 +226,38 @@ def test_metrics_count_the_pages_answered_from_the_kept_copy_and_those_drawn(app
     text = client.get("/metrics").get_data(as_text=True)
     assert 'cst_search_page_cache_total{result="hit"} 2.0' in text
     assert 'cst_search_page_cache_total{result="miss"} 2.0' in text
+
+
+def test_a_lost_generation_never_brings_back_a_page_kept_before_it(app, client):
+    """A file store prunes files past CACHE_THRESHOLD and Redis may evict keys: when the generation
+    is lost, the pages kept under any earlier one must stay unreachable (this failed in the browser
+    journeys, where a pruned generation served a page kept before the journey's practitioners)."""
+    assert "Ana" not in client.get(PAGE).get_data(as_text=True)  # kept before anything was committed
+    ana = PractitionerFactory(display_name="Ana Kept")
+    db.session.commit()
+    assert "Ana Kept" in client.get(PAGE).get_data(as_text=True)
+    ana.display_name = "Ana Renamed"
+    db.session.commit()
+    assert "Ana Renamed" in client.get(PAGE).get_data(as_text=True)
+    for _ in range(2):
+        cache.delete(page_cache.GENERATION_KEY)  # lost, as pruning or eviction would lose it
+        page = client.get(PAGE).get_data(as_text=True)
+        assert "Ana Renamed" in page and "Ana Kept" not in page
+
+
+def test_a_file_store_keeps_the_generation_between_processes(database_url, tmp_path):
+    """The default store outside tests: files, shared by every worker of one machine."""
+    config = {**base_config(database_url, str(tmp_path)), "TESTING": False, "CACHE_DIR": str(tmp_path / "cache")}
+    one, other = create_app(dict(config)), create_app(dict(config))
+    assert one.config["CACHE_TYPE"] == "FileSystemCache"
+    with one.app_context():
+        PractitionerFactory(display_name="Ana Filed")
+        db.session.commit()
+        assert "Ana Filed" in one.test_client().get(PAGE).get_data(as_text=True)
+        first = cache.get(page_cache.GENERATION_KEY)
+    with other.app_context():
+        assert cache.get(page_cache.GENERATION_KEY) == first
+        with search_statements() as counter:
+            assert "Ana Filed" in other.test_client().get(PAGE).get_data(as_text=True)
+        assert counter["n"] == 0
+        db.session.remove()

@@ -79,15 +79,31 @@ def _key() -> str | None:
     if seconds() <= 0:
         return None
     try:
-        generation = cache.get(GENERATION_KEY) or "0"
+        generation = _generation()
     except Exception:  # noqa: BLE001  (a store that fails must not fail the page)
         log.warning("search page cache: the store cannot be read", exc_info=True)
+        return None
+    if generation is None:
         return None
     provider = bool(current_user.is_authenticated and current_user.is_provider)
     raw = "\n".join(
         (generation, date.today().isoformat(), "provider" if provider else "", request.query_string.decode("latin-1"))
     )
     return "search-page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _generation() -> str | None:
+    """The current generation; a new one when the store has lost it (evicted, pruned, never set).
+
+    Never a fixed default: pages kept under an earlier generation must not come back when the
+    key is lost (a file store prunes at CACHE_THRESHOLD files, Redis may evict under memory
+    pressure). None when the store cannot keep it at all: then nothing is kept.
+    """
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=0)  # another process may win
+        generation = cache.get(GENERATION_KEY)
+    return generation
 
 
 def lookup() -> tuple[str | None, Entry | None]:
