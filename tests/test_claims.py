@@ -229,6 +229,7 @@ def test_admin_approves_held_text_and_the_practitioner_is_told(admin_client):  #
     assert fresh(change).status == ReviewStatus.APPROVED
     [mail] = outbox(practitioner.email)
     assert mail.subject == "Your profile text was approved"
+    assert "now published" not in mail.text_body  # it was public already: only its text changes
     assert [e.action for e in audit_entries() if e.action.startswith("claims.")] == ["claims.held", "claims.approved"]
     # A second decision is refused.
     response = admin_client.post(

@@ -74,6 +74,8 @@ def test_a_new_profile_with_a_flagged_practice_name_waits_unpublished_until_an_a
     assert page.status_code == 200 and FLAGGED in page.get_data(as_text=True)
     [mail] = outbox("jane@example.org")
     assert mail.subject == "Your profile text was approved"
+    for body in (mail.text_body, mail.html_body):
+        assert "it is now published and appears in search results" in body
     assert [e.action for e in audit_entries() if e.action.startswith(("claims.", "practitioner."))] == [
         "claims.held",
         "claims.approved",

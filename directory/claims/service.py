@@ -179,9 +179,16 @@ def approve(change: HeldChange, admin) -> list[str]:
     practitioner = change.practitioner
     skipped = [key for key, value in change.values.items() if not apply_text(practitioner, key, value)]
     _decide(change, admin, ReviewStatus.APPROVED, "")
-    if not practitioner.published and practitioner.unpublished_by == AWAITING_REVIEW:
+    published = not practitioner.published and practitioner.unpublished_by == AWAITING_REVIEW
+    if published:
         _publish_after_review(practitioner, admin)
-    notify_practitioner(practitioner, "Your profile text was approved", "claims_approved", fields=sorted(change.values))
+    notify_practitioner(
+        practitioner,
+        "Your profile text was approved",
+        "claims_approved",
+        fields=sorted(change.values),
+        published=published,
+    )
     return skipped
 
 
