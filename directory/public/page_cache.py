@@ -9,8 +9,8 @@ signed-in provider sees. So what is kept is the page's body with a *hole* for ea
 two (both variants of each button are kept, with a stand-in for the token), under a key that
 holds the third; each answer fills the holes for its visitor and draws the layout around it.
 
-The key is the query string as asked, provider or not, today's date (a credential's
-verification lapses at midnight) and the directory's *generation*: a token renewed after every
+The key is the query string as asked, provider or not, today's date in UTC (a credential's
+verification lapses at midnight UTC, as the search counts it) and the directory's *generation*: a token renewed after every
 commit that wrote a table the page reads (practitioners, their locations, credentials,
 conditions, certifying bodies), so a change shows at once, on every process sharing the cache.
 A write that goes around the ORM session (raw SQL by hand) shows within
@@ -28,7 +28,6 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
 
 from flask import current_app, has_app_context, render_template, request
 from flask_login import current_user
@@ -37,6 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from directory.extensions import cache
+from directory.models.base import today
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def _key() -> str | None:
         return None
     provider = bool(current_user.is_authenticated and current_user.is_provider)
     raw = "\n".join(
-        (generation, date.today().isoformat(), "provider" if provider else "", request.query_string.decode("latin-1"))
+        (generation, today().isoformat(), "provider" if provider else "", request.query_string.decode("latin-1"))
     )
     return "search-page:" + hashlib.sha256(raw.encode()).hexdigest()
 
