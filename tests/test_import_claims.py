@@ -17,6 +17,7 @@ from directory.models import HeldChange, ReviewStatus
 from tests.admin_support import admin_client, audit_entries, outbox  # noqa: F401
 from tests.conftest import csrf_token_from, login, submit_form
 from tests.test_csv import csv_text, practitioner, row
+from tests.test_import_decisions import EDITOR
 
 FLAGGED = "Miracle Cures Craniosacral"
 HELD_LINE = (
@@ -173,18 +174,7 @@ def test_the_practitioners_own_held_edit_survives_a_reimport_of_the_old_file(cli
     import_practitioners(csv_text(row(**pat)))
     db.session.commit()
     login(client, practitioner_user)
-    editor = {
-        "display_name": "Pat Practitioner",
-        "practice_name": "Cures Guaranteed",
-        "bio": "",
-        "phone": "303-555-0100",
-        "website": "",
-        "session_minutes": "60",
-        "fee_min": "",
-        "fee_max": "",
-        "currency": "USD",
-        "languages": "English",
-    }
+    editor = {**EDITOR, "practice_name": "Cures Guaranteed", "bio": ""}
     submit_form(client, "/dashboard/profile", editor)
     mine = service.pending_change(practitioner(pat["email"]))
     assert mine.values == {"practice_name": "Cures Guaranteed"}

@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from directory import create_app
 from directory.extensions import cache, db
@@ -21,26 +20,15 @@ from directory.models import Practitioner, Role
 from directory.public import page_cache
 from tests.conftest import base_config, login
 from tests.factories import PractitionerFactory, UserFactory
+from tests.test_statement_counts import counting_statements
 
 PAGE = "/search?near=80302"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-@contextmanager
 def search_statements():
     """Count the statements that read the search index during the block: `counter["n"]`."""
-    counter = {"n": 0}
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        if "practice_locations" in statement:
-            counter["n"] += 1
-
-    db.session.commit()
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield counter
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    return counting_statements(reading="practice_locations")
 
 
 def save_token(html: str) -> str:
@@ -261,3 +249,19 @@ def test_a_file_store_keeps_the_generation_between_processes(database_url, tmp_p
             assert "Ana Filed" in other.test_client().get(PAGE).get_data(as_text=True)
         assert counter["n"] == 0
         db.session.remove()
+
+
+def test_a_page_kept_yesterday_is_drawn_again_today(app, client, monkeypatch):
+    """Verifications lapse at midnight UTC (the search's `today()`): the key carries that date."""
+    from datetime import timedelta
+
+    PractitionerFactory(display_name="Ana Kept")
+    client.get(PAGE)
+    with search_statements() as counter:
+        client.get(PAGE)
+    assert counter["n"] == 0
+    tomorrow = page_cache.today() + timedelta(days=1)
+    monkeypatch.setattr(page_cache, "today", lambda: tomorrow)
+    with search_statements() as counter:
+        client.get(PAGE)
+    assert counter["n"] > 0

@@ -19,12 +19,16 @@ SMALL, LARGE = 1, 50
 
 
 @contextmanager
-def counting_statements():
-    """Count the SQL statements sent to the database inside the block: `counter["n"]`."""
+def counting_statements(reading: str | None = None):
+    """Count the SQL statements sent to the database inside the block: `counter["n"]`.
+
+    With `reading`, only the statements that name that table.
+    """
     counter = {"n": 0}
 
     def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        counter["n"] += 1
+        if reading is None or reading in statement:
+            counter["n"] += 1
 
     db.session.commit()  # the test's own set-up is written before the counting starts
     event.listen(db.engine, "before_cursor_execute", count)
